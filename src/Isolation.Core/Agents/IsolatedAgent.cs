@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Isolation.Internal;
+
+namespace Isolation;
+
+/// <summary>
+/// Optional base class for agents that checks, at run time, that each use comes from the scope that owns the agent.
+/// Call <see cref="EnsureOwned"/> at the start of the agent's public methods: a reference kept past its scope, used
+/// from another user's scope, or used after the agent went back to its pool is then reported as a violation
+/// (and thrown in <see cref="IsolationMode.Enforce"/>) instead of silently reading or writing another user's state.
+/// </summary>
+/// <remarks>The check costs one read of the ambient scope and two comparisons. An instance created with <c>new</c>, outside a factory, is not checked.</remarks>
+/// <example>
+/// <code>
+/// public sealed class TriageAgent : IsolatedAgent, IResettable
+/// {
+///     private readonly List&lt;string&gt; _notes = new();
+///     public void Note(string text) { EnsureOwned(); _notes.Add(text); }
+///     public bool TryReset() { _notes.Clear(); return true; }
+/// }
+/// </code>
+/// </example>
+public abstract class IsolatedAgent : IAgent
+{
+    private const int Unmanaged = 0;
+    private const int Leased = 1;
+    private const int Ended = 2;
+    private const int Returned = 3;
+
+    private IsolationScope? _owner;
+    private IsolationMonitor? _monitor;
+    private UserExecutionContext? _lastContext;
+    private IsolationMode _lastMode;
+    private int _state;
+    private long _lease;
+
+    /// <summary>Gets the scope that currently owns the agent, or <see langword="null"/> when it has none.</summary>
+    protected IsolationScope? OwnerScope => Volatile.Read(ref _state) == Leased ? _owner : null;
+
+    /// <summary>Gets how many times the agent was handed to a scope (1 for a fresh agent; grows with each rent from a pool).</summary>
+    protected long LeaseNumber => Interlocked.Read(ref _lease);
+
+    /// <summary>
+    /// Verifies that the calling flow may use this agent: it is owned by a live scope, and the ambient scope (if any) is that scope.
+    /// </summary>
+    /// <param name="member">The member being called, for the report; filled in by the compiler.</param>
+    /// <exception cref="IsolationViolationException">In <see cref="IsolationMode.Enforce"/>, when the use breaks isolation.</exception>
+    protected void EnsureOwned([CallerMemberName] string member = "")
+    {
+        if (Volatile.Read(ref _state) == Leased)
+        {
+            var current = IsolationScope.Current;
+            if (current is null || ReferenceEquals(current, _owner))
+            {
+                return;
+            }
+        }
+
+        CheckSlow(member);
+    }
+
+    internal void Attach(IsolationScope scope)
+    {
+        _owner = scope;
+        _monitor = scope.Monitor;
+        _lastContext = scope.Context;
+        _lastMode = scope.Mode;
+        Interlocked.Increment(ref _lease);
+        Volatile.Write(ref _state, Leased);
+    }
+
+    internal void Detach(bool returnedToPool)
+    {
+        Volatile.Write(ref _state, returnedToPool ? Returned : Ended);
+        _owner = null;
+    }
+
+    private void CheckSlow(string member)
+    {
+        var state = Volatile.Read(ref _state);
+        if (state == Unmanaged)
+        {
+            return;
+        }
+
+        var current = IsolationScope.Current;
+        var owner = _owner;
+        var ownerContext = _lastContext;
+        var typeName = TypeNames.Of(GetType());
+        if (state == Leased && owner is not null && current is not null && !ReferenceEquals(current, owner))
+        {
+            Report(current, current.Mode, new IsolationViolation(
+                ViolationKind.CrossScopeAccess,
+                typeName,
+                string.Format(
+                    CultureInfo.InvariantCulture,
+                    "Agent {0} owned by the scope of {1} was used ({2}) from the scope of {3}. An agent belongs to the scope that created it; share data between scopes, never agents, and get each scope its own agent with scope.GetAgent<T>().",
+                    typeName, owner.Context, member, current.Context),
+                owner.Context,
+                current.Context,
+                creationStackTrace: null));
+            return;
+        }
+
+        if (state is Returned or Ended)
+        {
+            var returned = state == Returned;
+            var mode = current?.Mode ?? _lastMode;
+            Report(current, mode, new IsolationViolation(
+                returned ? ViolationKind.UseAfterReturn : ViolationKind.UseAfterDispose,
+                typeName,
+                string.Format(
+                    CultureInfo.InvariantCulture,
+                    returned
+                        ? "Agent {0} was used ({1}){2} after it went back to its pool at the end of the scope of {3} (lease {4}); by now it may serve another user. A reference outlived its scope (a field, a static, a captured closure). Get the agent from the current scope with scope.GetAgent<T>() instead of keeping it."
+                        : "Agent {0} was used ({1}){2} after the scope of {3} that owned it ended (lease {4}). A reference outlived its scope (a field, a static, a captured closure, fire-and-forget work). Finish all work on an agent before its scope ends, and get a new agent with scope.GetAgent<T>() for new work.",
+                    typeName,
+                    member,
+                    current is null ? string.Empty : " from the scope of " + current.Context,
+                    ownerContext,
+                    Interlocked.Read(ref _lease)),
+                ownerContext,
+                current?.Context,
+                creationStackTrace: null));
+        }
+    }
+
+    private void Report(IsolationScope? current, IsolationMode mode, IsolationViolation violation)
+    {
+        if (current is not null)
+        {
+            current.ReportViolation(violation);
+            return;
+        }
+
+        if (mode == IsolationMode.Off)
+        {
+            return;
+        }
+
+        _monitor?.Report(violation);
+        if (mode == IsolationMode.Enforce)
+        {
+            throw new IsolationViolationException(violation);
+        }
+    }
+}

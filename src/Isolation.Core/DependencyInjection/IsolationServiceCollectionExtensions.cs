@@ -1,0 +1,208 @@
+using System.Diagnostics.CodeAnalysis;
+using Isolation;
+using Isolation.Internal;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.ObjectPool;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the isolation runtime and isolated agents.</summary>
+public static class IsolationServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the isolation runtime: <see cref="IIsolationScopeFactory"/>, <see cref="IsolationMonitor"/>, metrics
+    /// (meter <c>Isolation</c>) and validated <see cref="IsolationOptions"/> with their defaults. Safe to call more than once.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddIsolation(this IServiceCollection services)
+    {
+        Guard.NotNull(services);
+        AddCore(services);
+        return services;
+    }
+
+    /// <summary>Adds the isolation runtime (see <see cref="AddIsolation(IServiceCollection)"/>) and configures its options.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Configures the options; validated when the first scope factory or monitor is built, or at host start.</param>
+    /// <returns>The service collection.</returns>
+    /// <example>
+    /// <code>
+    /// builder.Services.AddIsolation(o => o.Mode = IsolationMode.Observe);
+    /// builder.Services.AddIsolatedAgent&lt;TriageAgent&gt;();
+    /// </code>
+    /// </example>
+    public static IServiceCollection AddIsolation(this IServiceCollection services, Action<IsolationOptions> configure)
+    {
+        Guard.NotNull(services);
+        Guard.NotNull(configure);
+        AddCore(services);
+        services.Configure(configure);
+        return services;
+    }
+
+    /// <summary>Adds the isolation runtime with options bound from <paramref name="configuration"/> (typically the <c>Isolation</c> section).</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration section to bind, e.g. <c>builder.Configuration.GetSection("Isolation")</c>.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddIsolation(this IServiceCollection services, IConfiguration configuration)
+    {
+        Guard.NotNull(services);
+        Guard.NotNull(configuration);
+        AddCore(services);
+        services.Configure<IsolationOptions>(configuration);
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="TAgent"/> as an isolated agent: <see cref="IsolationScope.GetAgent{TAgent}"/> returns
+    /// a new instance per scope, activated through DI with the scope's services. Adds the isolation runtime when it is
+    /// not registered yet. Safe to call more than once.
+    /// </summary>
+    /// <typeparam name="TAgent">The agent type.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddIsolatedAgent<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent>(this IServiceCollection services)
+        where TAgent : class
+        => AddAgent<TAgent>(services, factory: null, configure: null);
+
+    /// <summary>
+    /// Registers <typeparamref name="TAgent"/> as an isolated agent with options, e.g. pooling
+    /// (<see cref="IsolatedAgentOptions.UsePool"/>) for agents that implement <see cref="IResettable"/>.
+    /// </summary>
+    /// <typeparam name="TAgent">The agent type.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Configures the agent's options.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddIsolatedAgent<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent>(this IServiceCollection services, Action<IsolatedAgentOptions> configure)
+        where TAgent : class
+    {
+        Guard.NotNull(configure);
+        return AddAgent<TAgent>(services, factory: null, configure);
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="TAgent"/> as an isolated agent created by <paramref name="factory"/>, which must
+    /// return a new instance on every call; an instance handed to two scopes is reported as
+    /// <see cref="ViolationKind.SingletonReuse"/>.
+    /// </summary>
+    /// <typeparam name="TAgent">The agent type.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="factory">Creates an agent from the scope's service provider (the root provider for pooled agents).</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddIsolatedAgent<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent>(this IServiceCollection services, Func<IServiceProvider, TAgent> factory)
+        where TAgent : class
+    {
+        Guard.NotNull(factory);
+        return AddAgent(services, factory, configure: null);
+    }
+
+    /// <summary>Registers <typeparamref name="TAgent"/> as an isolated agent created by <paramref name="factory"/>, with options.</summary>
+    /// <typeparam name="TAgent">The agent type.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="factory">Creates an agent from the scope's service provider (the root provider for pooled agents).</param>
+    /// <param name="configure">Configures the agent's options.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddIsolatedAgent<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent>(
+        this IServiceCollection services,
+        Func<IServiceProvider, TAgent> factory,
+        Action<IsolatedAgentOptions> configure)
+        where TAgent : class
+    {
+        Guard.NotNull(factory);
+        Guard.NotNull(configure);
+        return AddAgent(services, factory, configure);
+    }
+
+    private static IServiceCollection AddAgent<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent>(
+        IServiceCollection services,
+        Func<IServiceProvider, TAgent>? factory,
+        Action<IsolatedAgentOptions>? configure)
+        where TAgent : class
+    {
+        Guard.NotNull(services);
+        if (typeof(TAgent).IsAbstract && factory is null)
+        {
+            ThrowHelper.ThrowArgument(
+                $"Agent type '{TypeNames.Of<TAgent>()}' is abstract or an interface, so it cannot be activated. Register a concrete type, or pass a factory: AddIsolatedAgent<{typeof(TAgent).Name}>(sp => new MyAgent(...)).",
+                nameof(TAgent));
+        }
+
+        AddCore(services);
+        var name = TypeNames.Of<TAgent>();
+        var builder = services.AddOptions<IsolatedAgentOptions>(name);
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IsolatedAgentOptions>, IsolatedAgentOptionsValidator<TAgent>>());
+        builder.ValidateOnStart();
+        services.TryAddSingleton<IAgentFactory<TAgent>>(sp => new AgentFactory<TAgent>(
+            sp,
+            sp.GetRequiredService<IsolationMonitor>(),
+            sp.GetRequiredService<IOptionsMonitor<IsolatedAgentOptions>>(),
+            factory));
+        return services;
+    }
+
+    private static void AddCore(IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(IsolationMarker)))
+        {
+            return;
+        }
+
+        services.AddSingleton<IsolationMarker>();
+        services.AddOptions<IsolationOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IsolationOptions>, IsolationOptionsValidator>());
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new IsolationMonitor(
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetRequiredService<IOptions<IsolationOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IsolationScopeFactory>();
+        services.TryAddSingleton<IIsolationScopeFactory>(sp => sp.GetRequiredService<IsolationScopeFactory>());
+        services.TryAddScoped<ScopeHolder>();
+        services.TryAddScoped(static sp => sp.GetRequiredService<ScopeHolder>().Scope
+            ?? throw new InvalidOperationException(
+                "IsolationScope can only be resolved from the services of an isolation scope (scope.Services, or a constructor of an agent created by scope.GetAgent<T>()). This service provider scope was not created by IIsolationScopeFactory.CreateScope."));
+    }
+
+    /// <summary>Marks the collection as already holding the core registrations, so a second call adds nothing twice.</summary>
+    private sealed class IsolationMarker
+    {
+    }
+
+    private sealed class IsolatedAgentOptionsValidator<TAgent> : IValidateOptions<IsolatedAgentOptions>
+    {
+        private static readonly string Name = TypeNames.Of<TAgent>();
+
+        public ValidateOptionsResult Validate(string? name, IsolatedAgentOptions options)
+        {
+            if (!string.Equals(name, Name, StringComparison.Ordinal))
+            {
+                return ValidateOptionsResult.Skip;
+            }
+
+            if (options.UsePool && !typeof(IResettable).IsAssignableFrom(typeof(TAgent)))
+            {
+                return ValidateOptionsResult.Fail(
+                    $"Agent '{Name}' is configured with UsePool = true but does not implement Microsoft.Extensions.ObjectPool.IResettable. A pooled agent must clear its state in TryReset() before the next user gets it; implement IResettable or turn pooling off.");
+            }
+
+            if (options.MaximumRetained < 1 || options.MaximumRetained > IsolatedAgentOptions.MaxMaximumRetained)
+            {
+                return ValidateOptionsResult.Fail(
+                    $"Agent '{Name}' has MaximumRetained = {options.MaximumRetained}; it must be from 1 to {IsolatedAgentOptions.MaxMaximumRetained}.");
+            }
+
+            return ValidateOptionsResult.Success;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Isolation.Diagnostics;
+
+/// <summary>The library's instruments, created once per service provider through <see cref="IMeterFactory"/>.</summary>
+internal sealed class IsolationMetrics
+{
+    private static readonly KeyValuePair<string, object?> PooledTrue = new(IsolationTelemetry.AgentPooledTag, "true");
+    private static readonly KeyValuePair<string, object?> PooledFalse = new(IsolationTelemetry.AgentPooledTag, "false");
+
+    private readonly UpDownCounter<long> _scopeActive;
+    private readonly Histogram<double> _scopeDuration;
+    private readonly Histogram<double> _agentCreation;
+    private readonly Counter<long> _violations;
+
+    public IsolationMetrics(IMeterFactory meterFactory, IsolationMonitor monitor)
+    {
+        Meter = meterFactory.Create(IsolationTelemetry.MeterName);
+        _scopeActive = Meter.CreateUpDownCounter<long>(
+            IsolationTelemetry.ScopeActive, unit: "{scope}", description: "Number of isolation scopes currently alive.");
+        _scopeDuration = Meter.CreateHistogram<double>(
+            IsolationTelemetry.ScopeDuration, unit: "s", description: "How long isolation scopes lived, from creation to disposal.");
+        _agentCreation = Meter.CreateHistogram<double>(
+            IsolationTelemetry.AgentCreationDuration, unit: "s", description: "How long creating or renting one agent took.");
+        _violations = Meter.CreateCounter<long>(
+            IsolationTelemetry.Violations, unit: "{violation}", description: "Isolation violations and leaks detected, by kind.");
+        Meter.CreateObservableGauge(
+            IsolationTelemetry.Score, monitor.GetScore, unit: "1", description: "Share of finished isolation scopes that had no violation (0 to 1).");
+    }
+
+    public Meter Meter { get; }
+
+    public bool AgentCreationEnabled => _agentCreation.Enabled;
+
+    public void ScopeStarted() => _scopeActive.Add(1);
+
+    public void ScopeEnded(long startTimestamp, string status)
+    {
+        _scopeActive.Add(-1);
+        if (_scopeDuration.Enabled)
+        {
+            _scopeDuration.Record(
+                Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
+                new KeyValuePair<string, object?>(IsolationTelemetry.RunStatusTag, status));
+        }
+    }
+
+    public void AgentCreated(string agentType, bool pooled, long startTimestamp) =>
+        _agentCreation.Record(
+            Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
+            new KeyValuePair<string, object?>(IsolationTelemetry.AgentTypeTag, agentType),
+            pooled ? PooledTrue : PooledFalse);
+
+    public void Violation(ViolationKind kind) =>
+        _violations.Add(1, new KeyValuePair<string, object?>(IsolationTelemetry.ViolationKindTag, kind.ToTagValue()));
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics.Metrics;
+using Isolation.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Isolation;
+
+/// <summary>
+/// The process-wide view of isolation: every violation and leak is reported here (and to logs and metrics),
+/// and it keeps the counts behind the isolation score. Resolve it from DI to subscribe to its events.
+/// </summary>
+/// <example>
+/// <code>
+/// var monitor = app.Services.GetRequiredService&lt;IsolationMonitor&gt;();
+/// monitor.LeakDetected += (_, e) => alerts.Raise(e.Violation.Message);
+/// </code>
+/// </example>
+public sealed class IsolationMonitor
+{
+    private readonly ILogger _logger;
+    private readonly long[] _violationCounts = new long[Enum.GetValues<ViolationKind>().Length];
+    private long _finishedScopes;
+    private long _scopesWithViolations;
+
+    internal IsolationMonitor(IMeterFactory meterFactory, ILoggerFactory? loggerFactory, IOptions<IsolationOptions> options, TimeProvider timeProvider)
+    {
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Isolation");
+        Metrics = new IsolationMetrics(meterFactory, this);
+        Leaks = new LeakTracker(this, options.Value, timeProvider, _logger);
+    }
+
+    /// <summary>Raised for every violation, leaks included, in every mode but <see cref="IsolationMode.Off"/>. Handlers run on the thread that found it and must be quick; an exception from a handler is logged and ignored.</summary>
+    public event EventHandler<IsolationViolationEventArgs>? ViolationDetected;
+
+    /// <summary>Raised for every leak (<see cref="ViolationKind.SessionLeak"/>, <see cref="ViolationKind.AgentLeak"/>, <see cref="ViolationKind.ScopeLeak"/>), after <see cref="ViolationDetected"/>. A scope leak is found on the finalizer thread.</summary>
+    public event EventHandler<IsolationViolationEventArgs>? LeakDetected;
+
+    /// <summary>Gets how many scopes have been disposed.</summary>
+    public long FinishedScopes => Interlocked.Read(ref _finishedScopes);
+
+    /// <summary>Gets how many finished scopes had at least one violation (counted also when it is found after the scope ended).</summary>
+    public long ScopesWithViolations => Interlocked.Read(ref _scopesWithViolations);
+
+    /// <summary>Gets how many violations of all kinds were reported.</summary>
+    public long TotalViolations
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < _violationCounts.Length; i++)
+            {
+                total += Interlocked.Read(ref _violationCounts[i]);
+            }
+
+            return total;
+        }
+    }
+
+    internal IsolationMetrics Metrics { get; }
+
+    internal LeakTracker Leaks { get; }
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>Returns how many violations of <paramref name="kind"/> were reported.</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns>The count since start.</returns>
+    public long GetViolationCount(ViolationKind kind) => Interlocked.Read(ref _violationCounts[(int)kind]);
+
+    /// <summary>Returns the isolation score: the share of finished scopes with no violation, 1 when none has finished yet.</summary>
+    /// <returns>A value from 0 to 1.</returns>
+    public double GetScore()
+    {
+        var finished = FinishedScopes;
+        if (finished == 0)
+        {
+            return 1d;
+        }
+
+        var clean = finished - Math.Min(finished, ScopesWithViolations);
+        return (double)clean / finished;
+    }
+
+    /// <summary>
+    /// Runs the garbage-collection based leak checks now: agents still reachable after their scope ended and the
+    /// retention grace period passed, once a full (generation 2) collection has happened since. They also run by
+    /// themselves when scopes are created after such a collection.
+    /// </summary>
+    /// <returns>How many leaks this check reported.</returns>
+    public int CheckForLeaks() => Leaks.Sweep();
+
+    internal void Report(IsolationViolation violation)
+    {
+        Interlocked.Increment(ref _violationCounts[(int)violation.Kind]);
+        Metrics.Violation(violation.Kind);
+        var kind = violation.Kind.ToTagValue();
+        if (violation.Kind.IsLeak())
+        {
+            Log.Leak(_logger, kind, violation.ResourceType, violation.Message,
+                violation.CreationStackTrace is null ? string.Empty : Environment.NewLine + "Created at:" + Environment.NewLine + violation.CreationStackTrace);
+        }
+        else
+        {
+            Log.Violation(_logger, kind, violation.ResourceType, violation.Message);
+        }
+
+        Raise(ViolationDetected, violation, nameof(ViolationDetected));
+        if (violation.Kind.IsLeak())
+        {
+            Raise(LeakDetected, violation, nameof(LeakDetected));
+        }
+    }
+
+    internal void ScopeFinished(bool hadViolations)
+    {
+        Interlocked.Increment(ref _finishedScopes);
+        if (hadViolations)
+        {
+            Interlocked.Increment(ref _scopesWithViolations);
+        }
+    }
+
+    internal void FinishedScopeBecameDirty() => Interlocked.Increment(ref _scopesWithViolations);
+
+    private void Raise(EventHandler<IsolationViolationEventArgs>? handlers, IsolationViolation violation, string eventName)
+    {
+        if (handlers is null)
+        {
+            return;
+        }
+
+        var args = new IsolationViolationEventArgs(violation);
+        foreach (var handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                ((EventHandler<IsolationViolationEventArgs>)handler)(this, args);
+            }
+#pragma warning disable CA1031 // A subscriber's bug must not turn a report into a crash of the reporting request.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.HandlerFailed(_logger, ex, eventName);
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+namespace Isolation;
+
+/// <summary>Names of the meter, activity source, instruments and tags the library publishes. See <c>docs/observability.md</c>.</summary>
+public static class IsolationTelemetry
+{
+    /// <summary>The name of the meter and of the activity source: <c>Isolation</c>.</summary>
+    public const string MeterName = "Isolation";
+
+    /// <summary>Number of isolation scopes currently alive (up-down counter).</summary>
+    public const string ScopeActive = "isolation.scope.active";
+
+    /// <summary>How long isolation scopes lived, in seconds (histogram), tagged with <see cref="RunStatusTag"/>.</summary>
+    public const string ScopeDuration = "isolation.scope.duration";
+
+    /// <summary>How long creating one agent took, in seconds (histogram), tagged with <see cref="AgentTypeTag"/> and <see cref="AgentPooledTag"/>.</summary>
+    public const string AgentCreationDuration = "isolation.agent.creation.duration";
+
+    /// <summary>How long acquiring a session took, in seconds (histogram), tagged with <see cref="SessionTypeTag"/>.</summary>
+    public const string SessionAcquireDuration = "isolation.session.acquire.duration";
+
+    /// <summary>Number of sessions currently open (up-down counter), tagged with <see cref="SessionTypeTag"/>.</summary>
+    public const string SessionActive = "isolation.session.active";
+
+    /// <summary>Isolation violations and leaks detected (counter), tagged with <see cref="ViolationKindTag"/>.</summary>
+    public const string Violations = "isolation.violations";
+
+    /// <summary>Finished runs (counter), tagged with <see cref="RunStatusTag"/>.</summary>
+    public const string Runs = "isolation.runs";
+
+    /// <summary>Events that were not delivered (counter), tagged with <see cref="DropReasonTag"/>.</summary>
+    public const string EventsDropped = "isolation.events.dropped";
+
+    /// <summary>Share of finished scopes that had no violation, from 0 to 1 (observable gauge).</summary>
+    public const string Score = "isolation.score";
+
+    /// <summary>Tag: how a run or scope ended (<c>completed</c>, <c>failed</c>, <c>timed_out</c>, <c>cancelled</c>, <c>rejected</c>).</summary>
+    public const string RunStatusTag = "isolation.run.status";
+
+    /// <summary>Tag: the agent's type name.</summary>
+    public const string AgentTypeTag = "isolation.agent.type";
+
+    /// <summary>Tag: whether the agent came from a pool (<c>true</c>/<c>false</c>).</summary>
+    public const string AgentPooledTag = "isolation.agent.pooled";
+
+    /// <summary>Tag: the session's type name.</summary>
+    public const string SessionTypeTag = "isolation.session.type";
+
+    /// <summary>Tag: the violation kind, see <see cref="ViolationKindExtensions.ToTagValue"/>.</summary>
+    public const string ViolationKindTag = "isolation.violation.kind";
+
+    /// <summary>Tag: why an event was dropped.</summary>
+    public const string DropReasonTag = "reason";
+}

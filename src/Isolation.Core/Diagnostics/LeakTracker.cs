@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace Isolation.Diagnostics;
+
+/// <summary>
+/// Decides which scopes are tracked and runs the checks that need the garbage collector: scopes never disposed
+/// (a finalizable sentinel owned by the scope) and agents still reachable after their scope ended (weak references
+/// checked after a full collection and a grace period).
+/// </summary>
+internal sealed class LeakTracker
+{
+    private const int MaxPendingAgents = 10_000;
+
+    [ThreadStatic]
+    private static int t_sampleCounter;
+
+    private readonly IsolationMonitor _monitor;
+    private readonly LeakDetectionLevel _level;
+    private readonly int _samplingInterval;
+    private readonly TimeSpan _retentionGrace;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentQueue<EndedAgent> _pending = new();
+    private int _pendingCount;
+    private int _lastSweepGen2;
+    private int _sweeping;
+    private int _saturationLogged;
+
+    public LeakTracker(IsolationMonitor monitor, IsolationOptions options, TimeProvider time, ILogger logger)
+    {
+        _monitor = monitor;
+        _level = options.LeakDetection;
+        _samplingInterval = options.LeakSamplingInterval;
+        _retentionGrace = options.RetainedAgentGracePeriod;
+        _time = time;
+        _logger = logger;
+        _lastSweepGen2 = GC.CollectionCount(2);
+    }
+
+    public LeakDetectionLevel Level => _level;
+
+    public bool CapturesStackTraces => _level == LeakDetectionLevel.Paranoid;
+
+    public int PendingAgents => Volatile.Read(ref _pendingCount);
+
+    /// <summary>Whether the next scope is tracked. Sampling counts per thread, so no shared counter is contended.</summary>
+    public bool ShouldTrackScope()
+    {
+        switch (_level)
+        {
+            case LeakDetectionLevel.Disabled:
+                return false;
+            case LeakDetectionLevel.Sampled:
+                if (++t_sampleCounter < _samplingInterval)
+                {
+                    return false;
+                }
+
+                t_sampleCounter = 0;
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    public string? CaptureStackTrace() => CapturesStackTraces ? new StackTrace(2, fNeedFileInfo: true).ToString() : null;
+
+    public ScopeLeakSentinel CreateSentinel(UserExecutionContext context) =>
+        new(_monitor, context, CaptureStackTrace());
+
+    /// <summary>Remembers an agent whose scope just ended, to check later that nothing kept it.</summary>
+    public void TrackEndedAgent(object agent, string agentType, UserExecutionContext context, string? creationStackTrace)
+    {
+        if (Interlocked.Increment(ref _pendingCount) > MaxPendingAgents)
+        {
+            Interlocked.Decrement(ref _pendingCount);
+            if (Interlocked.Exchange(ref _saturationLogged, 1) == 0)
+            {
+                Log.LeakTrackingSaturated(_logger, MaxPendingAgents);
+            }
+
+            return;
+        }
+
+        _pending.Enqueue(new EndedAgent(
+            new WeakReference<object>(agent), agentType, context, creationStackTrace, _time.GetUtcNow(), GC.CollectionCount(2)));
+    }
+
+    /// <summary>Called when a scope is created: sweeps only when a full collection happened since the last sweep.</summary>
+    public void OnScopeCreated()
+    {
+        if (Volatile.Read(ref _pendingCount) != 0 && GC.CollectionCount(2) != Volatile.Read(ref _lastSweepGen2))
+        {
+            Sweep();
+        }
+    }
+
+    public int Sweep()
+    {
+        if (Interlocked.Exchange(ref _sweeping, 1) != 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            var gen2 = GC.CollectionCount(2);
+            Volatile.Write(ref _lastSweepGen2, gen2);
+            var now = _time.GetUtcNow();
+            var reported = 0;
+            var count = _pending.Count;
+            for (var i = 0; i < count && _pending.TryDequeue(out var entry); i++)
+            {
+                if (!entry.Agent.TryGetTarget(out var agent))
+                {
+                    Interlocked.Decrement(ref _pendingCount);
+                    continue;
+                }
+
+                // Alive through a full collection that happened after the grace period: something long-lived holds it.
+                if (gen2 > entry.Gen2AtEnd && now - entry.EndedAt >= _retentionGrace)
+                {
+                    Interlocked.Decrement(ref _pendingCount);
+                    reported++;
+                    GC.KeepAlive(agent);
+                    _monitor.Report(new IsolationViolation(
+                        ViolationKind.AgentLeak,
+                        entry.AgentType,
+                        string.Format(
+                            CultureInfo.InvariantCulture,
+                            "Agent {0} created for {1} is still reachable {2:0.#} s after its scope ended, through a full garbage collection. Something long-lived (a static field, a singleton, a cache) keeps a reference to it, so the next request may see this user's state. Do not store agents outside their scope; resolve a new one per request with scope.GetAgent<T>().",
+                            entry.AgentType,
+                            entry.Context,
+                            (now - entry.EndedAt).TotalSeconds),
+                        entry.Context,
+                        otherContext: null,
+                        entry.CreationStackTrace));
+                    continue;
+                }
+
+                _pending.Enqueue(entry);
+            }
+
+            return reported;
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    private readonly record struct EndedAgent(
+        WeakReference<object> Agent,
+        string AgentType,
+        UserExecutionContext Context,
+        string? CreationStackTrace,
+        DateTimeOffset EndedAt,
+        int Gen2AtEnd);
+}

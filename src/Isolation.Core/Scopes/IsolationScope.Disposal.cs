@@ -1,0 +1,180 @@
+using Isolation.Diagnostics;
+
+namespace Isolation;
+
+/// <content>Disposal: release owned resources in reverse order, never throw, record the outcome.</content>
+public sealed partial class IsolationScope
+{
+    /// <summary>
+    /// Ends the scope: cancels <see cref="Aborted"/>, releases owned resources in reverse order of acquisition
+    /// (reporting, not throwing, when one fails or was leaked), disposes the DI scope and records metrics.
+    /// Safe to call more than once.
+    /// </summary>
+    /// <returns>A task that completes when everything is released.</returns>
+    public ValueTask DisposeAsync()
+    {
+        if (!BeginDispose(out var resources))
+        {
+            return default;
+        }
+
+        return resources is null ? FinishDisposeAsync() : ReleaseAndFinishAsync(resources);
+    }
+
+    /// <summary>
+    /// Ends the scope synchronously. Prefer <see cref="DisposeAsync"/>: a resource that can only be released
+    /// asynchronously is waited for here, blocking the calling thread.
+    /// </summary>
+    public void Dispose()
+    {
+        if (!BeginDispose(out var resources))
+        {
+            return;
+        }
+
+        if (resources is not null)
+        {
+            for (var i = resources.Count - 1; i >= 0; i--)
+            {
+                var release = ReleaseOne(resources[i]);
+                if (!release.IsCompletedSuccessfully)
+                {
+                    release.AsTask().GetAwaiter().GetResult();
+                }
+            }
+        }
+
+        try
+        {
+            ((IDisposable)_serviceScope).Dispose();
+        }
+        catch (InvalidOperationException)
+        {
+            // A scoped service implements only IAsyncDisposable: the DI scope refuses a synchronous dispose.
+            DisposeServiceScopeAsync().AsTask().GetAwaiter().GetResult();
+        }
+#pragma warning disable CA1031 // Disposal reports a failing service instead of throwing it at the caller.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.ResourceReleaseFailed(Monitor.Logger, ex, "IServiceScope", Context.ToString());
+        }
+
+        Finish();
+    }
+
+    /// <summary>
+    /// Marks the scope as ending (once), restores the ambient scope synchronously (so it holds for the caller even
+    /// when disposal continues asynchronously), cancels the abort token and takes the resources to release.
+    /// </summary>
+    private bool BeginDispose(out List<IScopeResource>? resources)
+    {
+        resources = null;
+        if ((Interlocked.Or(ref _flags, DisposingFlag) & DisposingFlag) != 0)
+        {
+            return false;
+        }
+
+        if (ReferenceEquals(CurrentScope.Value, this))
+        {
+            CurrentScope.Value = _previous;
+        }
+
+        if (Volatile.Read(ref _abortSource) is { } source)
+        {
+            CancelAbortSource(source);
+        }
+
+        lock (_resourcesLock)
+        {
+            resources = _resources;
+            _resources = null;
+        }
+
+        return true;
+    }
+
+    private async ValueTask ReleaseAndFinishAsync(List<IScopeResource> resources)
+    {
+        for (var i = resources.Count - 1; i >= 0; i--)
+        {
+            await ReleaseOne(resources[i]).ConfigureAwait(false);
+        }
+
+        await FinishDisposeAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask FinishDisposeAsync()
+    {
+        await DisposeServiceScopeAsync().ConfigureAwait(false);
+        Finish();
+    }
+
+    private async ValueTask DisposeServiceScopeAsync()
+    {
+        try
+        {
+            await _serviceScope.DisposeAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Disposal reports a failing service instead of throwing it at the caller.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.ResourceReleaseFailed(Monitor.Logger, ex, "IServiceScope", Context.ToString());
+        }
+    }
+
+    /// <summary>Releases one resource; a failure, synchronous or not, is logged and swallowed.</summary>
+    private ValueTask ReleaseOne(IScopeResource resource)
+    {
+        try
+        {
+            var pending = resource.ReleaseAsync(this);
+            return pending.IsCompletedSuccessfully ? default : AwaitRelease(pending, resource);
+        }
+#pragma warning disable CA1031 // One failing resource must not keep the others from being released.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.ResourceReleaseFailed(Monitor.Logger, ex, resource.ResourceType, Context.ToString());
+            return default;
+        }
+    }
+
+    private async ValueTask AwaitRelease(ValueTask pending, IScopeResource resource)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // One failing resource must not keep the others from being released.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.ResourceReleaseFailed(Monitor.Logger, ex, resource.ResourceType, Context.ToString());
+        }
+    }
+
+    private void CancelAbortSource(CancellationTokenSource source)
+    {
+        try
+        {
+            // Cancelling also stops the deadline timer. The source is not disposed so that Aborted stays readable.
+            source.Cancel();
+        }
+#pragma warning disable CA1031 // A callback registered on Aborted threw; the scope still ends.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.ResourceReleaseFailed(Monitor.Logger, ex, "Aborted callback", Context.ToString());
+        }
+    }
+
+    private void Finish()
+    {
+        _sentinel?.Disarm();
+        _factory.Monitor.Metrics.ScopeEnded(_startTimestamp, ResolveStatus());
+        var old = Interlocked.Or(ref _flags, FinishedFlag);
+        _factory.Monitor.ScopeFinished(hadViolations: (old & DirtyFlag) != 0);
+    }
+}

@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using Isolation.Diagnostics;
+using Isolation.Internal;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Isolation;
+
+/// <summary>
+/// One request or agent run, isolated: its own DI scope, its own <see cref="UserExecutionContext"/>, its own
+/// cancellation token, and everything it hands out (agents, sessions) owned by it and released when it ends.
+/// </summary>
+/// <remarks>
+/// Create with <see cref="IIsolationScopeFactory.CreateScope"/>. Disposal is idempotent, releases owned resources in
+/// reverse order of acquisition and never throws because one of them failed (it reports instead).
+/// </remarks>
+/// <example>
+/// <code>
+/// await using var scope = scopeFactory.CreateScope(new UserExecutionContext(userId), TimeSpan.FromSeconds(30));
+/// var triage = scope.GetAgent&lt;TriageAgent&gt;();
+/// await triage.HandleAsync(message, scope.Aborted);
+/// </code>
+/// </example>
+public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
+{
+    private const int DisposingFlag = 1;
+    private const int FinishedFlag = 2;
+    private const int DirtyFlag = 4;
+    private const int AbortedByDeadlineFlag = 8;
+    private const int AbortedByCallerFlag = 16;
+
+    private static readonly AsyncLocal<IsolationScope?> CurrentScope = new();
+    private static long s_lastId;
+
+    private readonly IsolationScopeFactory _factory;
+    private readonly AsyncServiceScope _serviceScope;
+    private readonly IsolationScope? _previous;
+    private readonly long _startTimestamp;
+    private readonly ScopeLeakSentinel? _sentinel;
+    private readonly object _resourcesLock = new();
+    private List<IScopeResource>? _resources;
+    private CancellationTokenSource? _abortSource;
+    private string? _status;
+    private int _flags;
+    private int _violationCount;
+
+    internal IsolationScope(
+        IsolationScopeFactory factory,
+        AsyncServiceScope serviceScope,
+        UserExecutionContext context,
+        IsolationMode mode,
+        TimeSpan? deadline,
+        bool tracked)
+    {
+        _factory = factory;
+        _serviceScope = serviceScope;
+        Id = Interlocked.Increment(ref s_lastId);
+        Context = context;
+        Mode = mode;
+        IsTracked = tracked;
+        _startTimestamp = Stopwatch.GetTimestamp();
+        if (tracked)
+        {
+            _sentinel = factory.Monitor.Leaks.CreateSentinel(context);
+        }
+
+        if (deadline is { } d)
+        {
+            _abortSource = new CancellationTokenSource(d, factory.TimeProvider);
+            _abortSource.Token.UnsafeRegister(static s => ((IsolationScope)s!).OnDeadline(), this);
+        }
+
+        _previous = CurrentScope.Value;
+        CurrentScope.Value = this;
+    }
+
+    /// <summary>
+    /// Gets the scope of the current asynchronous flow, or <see langword="null"/> when there is none or it was disposed.
+    /// Set when a scope is created and flows into awaited and started work; restored when the scope is disposed.
+    /// </summary>
+    public static IsolationScope? Current
+    {
+        get
+        {
+            var scope = CurrentScope.Value;
+            return scope is null || scope.IsDisposed ? null : scope;
+        }
+    }
+
+    /// <summary>Gets who this scope's work belongs to.</summary>
+    public UserExecutionContext Context { get; }
+
+    /// <summary>Gets this scope's own service provider (a DI scope created for it and disposed with it).</summary>
+    public IServiceProvider Services => _serviceScope.ServiceProvider;
+
+    /// <summary>Gets how this scope reacts to violations, chosen by <see cref="IIsolationModeProvider"/> when it was created.</summary>
+    public IsolationMode Mode { get; }
+
+    /// <summary>Gets a value indicating whether the scope has been disposed (or is being disposed).</summary>
+    public bool IsDisposed => (Volatile.Read(ref _flags) & DisposingFlag) != 0;
+
+    /// <summary>
+    /// Gets the token that is cancelled when the scope's deadline passes, when <see cref="Abort"/> is called, or when
+    /// the scope is disposed. Pass it to everything the scope's work awaits.
+    /// </summary>
+    public CancellationToken Aborted
+    {
+        get => (Volatile.Read(ref _abortSource) ?? EnsureAbortSource()).Token;
+    }
+
+    /// <summary>Gets a value indicating whether the deadline passed before the scope ended.</summary>
+    public bool DeadlineExceeded => (Volatile.Read(ref _flags) & AbortedByDeadlineFlag) != 0;
+
+    /// <summary>Gets how many violations were reported against this scope so far.</summary>
+    public int ViolationCount => Volatile.Read(ref _violationCount);
+
+    internal bool IsTracked { get; }
+
+    /// <summary>Process-unique number of the scope, to tell scopes apart without holding them.</summary>
+    internal long Id { get; }
+
+    internal IsolationScopeFactory Factory => _factory;
+
+    internal IsolationMonitor Monitor => _factory.Monitor;
+
+    /// <summary>
+    /// Returns a new agent of type <typeparamref name="TAgent"/> owned by this scope (fresh, or rented from its pool
+    /// when the agent is pooled). It is released when the scope ends.
+    /// </summary>
+    /// <typeparam name="TAgent">An agent type registered with <c>services.AddIsolatedAgent&lt;TAgent&gt;()</c>.</typeparam>
+    /// <returns>The agent.</returns>
+    /// <exception cref="ObjectDisposedException">The scope has been disposed.</exception>
+    /// <exception cref="InvalidOperationException">No agent factory is registered for <typeparamref name="TAgent"/>.</exception>
+    public TAgent GetAgent<TAgent>()
+        where TAgent : class
+    {
+        ThrowIfDisposed(TypeNames.Of<TAgent>());
+        var factory = _serviceScope.ServiceProvider.GetService<IAgentFactory<TAgent>>();
+        if (factory is null)
+        {
+            ThrowHelper.ThrowInvalidOperation(
+                $"No agent factory is registered for '{TypeNames.Of<TAgent>()}'. Register the agent with services.AddIsolatedAgent<{typeof(TAgent).Name}>() so every scope gets its own instance.");
+        }
+
+        return factory.Create(this);
+    }
+
+    /// <summary>Cancels <see cref="Aborted"/> now. The scope stays usable for cleanup and must still be disposed.</summary>
+    public void Abort()
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        Interlocked.Or(ref _flags, AbortedByCallerFlag);
+        CancelAbortSource(EnsureAbortSource());
+    }
+
+    /// <summary>Returns a short description: the scope's context and state.</summary>
+    /// <returns>For example <c>IsolationScope for user 'alice' (run 3f2a…)</c>.</returns>
+    public override string ToString() => "IsolationScope for " + Context + (IsDisposed ? " (disposed)" : string.Empty);
+
+    /// <summary>Adds a resource released when the scope ends. Returns false when the scope is already ending.</summary>
+    internal bool TryAddResource(IScopeResource resource)
+    {
+        lock (_resourcesLock)
+        {
+            if (IsDisposed)
+            {
+                return false;
+            }
+
+            (_resources ??= new List<IScopeResource>(4)).Add(resource);
+            return true;
+        }
+    }
+
+    /// <summary>Forgets a resource released before the scope ended (e.g. a session its user disposed).</summary>
+    internal void RemoveResource(IScopeResource resource)
+    {
+        lock (_resourcesLock)
+        {
+            if (!IsDisposed)
+            {
+                _resources?.Remove(resource);
+            }
+        }
+    }
+
+    /// <summary>Sets the status recorded on <c>isolation.scope.duration</c> (the runner sets it; default <c>completed</c>).</summary>
+    internal void SetStatus(string status) => _status = status;
+
+    /// <summary>
+    /// Reports a violation against this scope: counted, logged, raised on the monitor, and thrown as
+    /// <see cref="IsolationViolationException"/> in <see cref="IsolationMode.Enforce"/> (leaks are never thrown).
+    /// Callers skip the check entirely in <see cref="IsolationMode.Off"/>.
+    /// </summary>
+    internal void ReportViolation(IsolationViolation violation)
+    {
+        if (Mode == IsolationMode.Off)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _violationCount);
+        var old = Interlocked.Or(ref _flags, DirtyFlag);
+        if ((old & DirtyFlag) == 0 && (old & FinishedFlag) != 0)
+        {
+            Monitor.FinishedScopeBecameDirty();
+        }
+
+        Monitor.Report(violation);
+        if (Mode == IsolationMode.Enforce && !violation.Kind.IsLeak())
+        {
+            throw new IsolationViolationException(violation);
+        }
+    }
+
+    internal void ThrowIfDisposed(string resourceType)
+    {
+        if (IsDisposed)
+        {
+            ThrowHelper.ThrowObjectDisposed(
+                nameof(IsolationScope),
+                $"Cannot hand out {resourceType}: the isolation scope of {Context} has been disposed. Create agents and open sessions only while the scope that owns them is alive; start a new scope for new work.");
+        }
+    }
+
+    private CancellationTokenSource EnsureAbortSource()
+    {
+        var created = new CancellationTokenSource();
+        var existing = Interlocked.CompareExchange(ref _abortSource, created, null);
+        if (existing is not null)
+        {
+            created.Dispose();
+            return existing;
+        }
+
+        // Created after disposal began: the work asking for the token must see it cancelled.
+        if (IsDisposed)
+        {
+            created.Cancel();
+        }
+
+        return created;
+    }
+
+    private void OnDeadline()
+    {
+        if (!IsDisposed)
+        {
+            Interlocked.Or(ref _flags, AbortedByDeadlineFlag);
+        }
+    }
+
+    private string ResolveStatus()
+    {
+        if (_status is { } status)
+        {
+            return status;
+        }
+
+        var flags = Volatile.Read(ref _flags);
+        return (flags & AbortedByDeadlineFlag) != 0 ? ScopeStatus.TimedOut
+            : (flags & AbortedByCallerFlag) != 0 ? ScopeStatus.Cancelled
+            : ScopeStatus.Completed;
+    }
+}

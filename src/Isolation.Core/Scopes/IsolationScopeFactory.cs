@@ -1,0 +1,67 @@
+using System.Globalization;
+using Isolation.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Isolation;
+
+/// <summary>The default <see cref="IIsolationScopeFactory"/>: a DI scope, a mode and, when sampled, leak tracking per scope.</summary>
+internal sealed class IsolationScopeFactory : IIsolationScopeFactory
+{
+    private readonly IServiceScopeFactory _serviceScopeFactory;
+    private readonly IIsolationModeProvider? _modeProvider;
+    private readonly IsolationMode _defaultMode;
+    private readonly TimeSpan? _defaultDeadline;
+
+    public IsolationScopeFactory(
+        IServiceScopeFactory serviceScopeFactory,
+        IsolationMonitor monitor,
+        IOptions<IsolationOptions> options,
+        TimeProvider timeProvider,
+        IEnumerable<IIsolationModeProvider> modeProviders)
+    {
+        _serviceScopeFactory = serviceScopeFactory;
+        Monitor = monitor;
+        TimeProvider = timeProvider;
+        _defaultMode = options.Value.Mode;
+        _defaultDeadline = options.Value.DefaultDeadline;
+
+        // The last registration wins, as with any DI service; none means the configured mode for everyone.
+        foreach (var provider in modeProviders)
+        {
+            _modeProvider = provider;
+        }
+    }
+
+    public IsolationMonitor Monitor { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    public IsolationScope CreateScope(UserExecutionContext context, TimeSpan? deadline = null)
+    {
+        Guard.NotNull(context);
+        deadline ??= _defaultDeadline;
+        if (deadline is { } d && (d <= TimeSpan.Zero || d > IsolationOptions.MaxDeadline))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(deadline),
+                d,
+                string.Format(CultureInfo.InvariantCulture, "A scope's deadline must be positive and at most {0}; pass null for no deadline.", IsolationOptions.MaxDeadline));
+        }
+
+        var mode = _modeProvider?.GetMode(context) ?? _defaultMode;
+        if (!Enum.IsDefined(mode))
+        {
+            ThrowHelper.ThrowInvalidOperation(
+                $"The registered {_modeProvider!.GetType().FullName} returned {(int)mode} for {context}, which is not an IsolationMode. Return Off, Observe or Enforce.");
+        }
+
+        var leaks = Monitor.Leaks;
+        leaks.OnScopeCreated();
+        var serviceScope = _serviceScopeFactory.CreateAsyncScope();
+        var scope = new IsolationScope(this, serviceScope, context, mode, deadline, mode != IsolationMode.Off && leaks.ShouldTrackScope());
+        serviceScope.ServiceProvider.GetRequiredService<ScopeHolder>().Scope = scope;
+        Monitor.Metrics.ScopeStarted();
+        return scope;
+    }
+}
