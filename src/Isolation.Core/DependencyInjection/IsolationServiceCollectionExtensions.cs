@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the isolation runtime and isolated agents.</summary>
-public static class IsolationServiceCollectionExtensions
+public static partial class IsolationServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the isolation runtime: <see cref="IIsolationScopeFactory"/>, <see cref="IsolationMonitor"/>, metrics
@@ -172,7 +172,15 @@ public static class IsolationServiceCollectionExtensions
         services.TryAddScoped(static sp => sp.GetRequiredService<ScopeHolder>().Scope
             ?? throw new InvalidOperationException(
                 "IsolationScope can only be resolved from the services of an isolation scope (scope.Services, or a constructor of an agent created by scope.GetAgent<T>()). This service provider scope was not created by IIsolationScopeFactory.CreateScope."));
+        AddSessionCore(services);
+        AddEventCore(services);
     }
+
+    /// <summary>Registers what every session pool shares; implemented with the sessions capability.</summary>
+    static partial void AddSessionCore(IServiceCollection services);
+
+    /// <summary>Registers the event routing services; implemented with the events capability.</summary>
+    static partial void AddEventCore(IServiceCollection services);
 
     /// <summary>Marks the collection as already holding the core registrations, so a second call adds nothing twice.</summary>
     private sealed class IsolationMarker
