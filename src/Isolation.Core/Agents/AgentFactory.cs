@@ -156,10 +156,10 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
 
         public ValueTask ReleaseAsync(IsolationScope scope)
         {
-            (_agent as IsolatedAgent)?.Detach(_pooled);
             if (_pooled)
             {
-                // The pool resets it (IResettable.TryReset) and drops it when the reset fails or the pool is full.
+                // Detached first: the pool resets it (IResettable.TryReset) and drops it when the reset fails or the pool is full.
+                (_agent as IsolatedAgent)?.Detach(returnedToPool: true);
                 _factory._pool!.Return(_agent);
                 return default;
             }
@@ -171,11 +171,31 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
 
             if (_agent is IAsyncDisposable asyncDisposable)
             {
-                return asyncDisposable.DisposeAsync();
+                var pending = asyncDisposable.DisposeAsync();
+                if (!pending.IsCompletedSuccessfully)
+                {
+                    return DetachAfter(pending);
+                }
+            }
+            else
+            {
+                (_agent as IDisposable)?.Dispose();
             }
 
-            (_agent as IDisposable)?.Dispose();
+            (_agent as IsolatedAgent)?.Detach(returnedToPool: false);
             return default;
+        }
+
+        private async ValueTask DetachAfter(ValueTask pending)
+        {
+            try
+            {
+                await pending.ConfigureAwait(false);
+            }
+            finally
+            {
+                (_agent as IsolatedAgent)?.Detach(returnedToPool: false);
+            }
         }
     }
 

@@ -48,13 +48,9 @@ public abstract class IsolatedAgent : IAgent
     /// <exception cref="IsolationViolationException">In <see cref="IsolationMode.Enforce"/>, when the use breaks isolation.</exception>
     protected void EnsureOwned([CallerMemberName] string member = "")
     {
-        if (Volatile.Read(ref _state) == Leased)
+        if (Volatile.Read(ref _state) == Leased && ReferenceEquals(IsolationScope.Current, _owner))
         {
-            var current = IsolationScope.Current;
-            if (current is null || ReferenceEquals(current, _owner))
-            {
-                return;
-            }
+            return;
         }
 
         CheckSlow(member);
@@ -86,19 +82,31 @@ public abstract class IsolatedAgent : IAgent
 
         var current = IsolationScope.Current;
         var owner = _owner;
-        var ownerContext = _lastContext;
         var typeName = TypeNames.Of(GetType());
-        if (state == Leased && owner is not null && current is not null && !ReferenceEquals(current, owner))
+        if (state == Leased && owner is not null)
         {
-            Report(current, current.Mode, new IsolationViolation(
+            if (owner.IsDisposed)
+            {
+                // The owning scope is releasing its resources (the agent's own Dispose may run this check).
+                return;
+            }
+
+            var outside = current is null;
+            Report(current, current?.Mode ?? owner.Mode, new IsolationViolation(
                 ViolationKind.CrossScopeAccess,
                 typeName,
                 string.Format(
                     CultureInfo.InvariantCulture,
-                    "Agent {0} owned by the scope of {1} was used ({2}) from the scope of {3}. An agent belongs to the scope that created it; share data between scopes, never agents, and get each scope its own agent with scope.GetAgent<T>().",
-                    typeName, owner.Context, member, current.Context),
+                    outside
+                        ? "Agent {0} owned by the scope of {1} was used ({2}) outside any isolation scope (lease {4}). A reference kept from an earlier request, a static or a background job touches the state of whoever owns the agent now. Use an agent only in the async flow of the scope that gave it out; get a new one with scope.GetAgent<T>()."
+                        : "Agent {0} owned by the scope of {1} was used ({2}) from the scope of {3}. An agent belongs to the scope that created it; share data between scopes, never agents, and get each scope its own agent with scope.GetAgent<T>().",
+                    typeName,
+                    owner.Context,
+                    member,
+                    current?.Context,
+                    Interlocked.Read(ref _lease)),
                 owner.Context,
-                current.Context,
+                current?.Context,
                 creationStackTrace: null));
             return;
         }
@@ -106,8 +114,7 @@ public abstract class IsolatedAgent : IAgent
         if (state is Returned or Ended)
         {
             var returned = state == Returned;
-            var mode = current?.Mode ?? _lastMode;
-            Report(current, mode, new IsolationViolation(
+            Report(current, current?.Mode ?? _lastMode, new IsolationViolation(
                 returned ? ViolationKind.UseAfterReturn : ViolationKind.UseAfterDispose,
                 typeName,
                 string.Format(
@@ -118,9 +125,9 @@ public abstract class IsolatedAgent : IAgent
                     typeName,
                     member,
                     current is null ? string.Empty : " from the scope of " + current.Context,
-                    ownerContext,
+                    _lastContext,
                     Interlocked.Read(ref _lease)),
-                ownerContext,
+                _lastContext,
                 current?.Context,
                 creationStackTrace: null));
         }

@@ -124,7 +124,8 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Returns a new agent of type <typeparamref name="TAgent"/> owned by this scope (fresh, or rented from its pool
-    /// when the agent is pooled). It is released when the scope ends.
+    /// when the agent is pooled). It is released when the scope ends. When the calling flow has no live ambient scope,
+    /// this scope becomes its <see cref="Current"/>.
     /// </summary>
     /// <typeparam name="TAgent">An agent type registered with <c>services.AddIsolatedAgent&lt;TAgent&gt;()</c>.</typeparam>
     /// <returns>The agent.</returns>
@@ -134,6 +135,14 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         where TAgent : class
     {
         ThrowIfDisposed(TypeNames.Of<TAgent>());
+
+        // A flow that has no live ambient scope (the scope was created in an async helper) adopts this one, so the
+        // agent's ownership checks can tell its own flow from others. This method is synchronous: the value flows back to the caller.
+        if (Current is null)
+        {
+            CurrentScope.Value = this;
+        }
+
         var factory = _serviceScope.ServiceProvider.GetService<IAgentFactory<TAgent>>();
         if (factory is null)
         {
