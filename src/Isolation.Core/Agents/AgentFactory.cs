@@ -26,7 +26,7 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
 
     private readonly ObjectFactory<TAgent>? _activate;
     private readonly Func<IServiceProvider, TAgent>? _custom;
-    private readonly ObjectPool<TAgent>? _pool;
+    private readonly ObjectPool<PooledAgent>? _pool;
     private readonly ConditionalWeakTable<TAgent, HandOut>? _handedOut;
     private readonly IsolationMonitor _monitor;
 
@@ -36,9 +36,12 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         var settings = options.Get(TypeName);
         if (custom is not null)
         {
-            // A custom delegate can return an instance it keeps: check that no instance is handed to two scopes.
             _custom = custom;
-            _handedOut = new ConditionalWeakTable<TAgent, HandOut>();
+            if (!settings.UsePool)
+            {
+                // A custom delegate can return an instance it keeps: check that no instance is handed to two scopes.
+                _handedOut = new ConditionalWeakTable<TAgent, HandOut>();
+            }
         }
         else
         {
@@ -49,6 +52,7 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         {
             var policy = new AgentPoolPolicy(root, _activate, _custom);
             _pool = new DefaultObjectPoolProvider { MaximumRetained = settings.MaximumRetained }.Create(policy);
+            policy.Pool = _pool;
         }
     }
 
@@ -57,14 +61,17 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         Guard.NotNull(scope);
         scope.ThrowIfDisposed(TypeName);
         var metrics = _monitor.Metrics;
-        var start = metrics.AgentCreationEnabled ? Stopwatch.GetTimestamp() : 0;
+        var latencies = _monitor.CreationLatencies;
+        var start = metrics.AgentCreationEnabled || latencies is not null ? Stopwatch.GetTimestamp() : 0;
 
         TAgent agent;
         if (_pool is not null)
         {
-            agent = _pool.Get();
+            // The pool holds the agent together with its scope record, so renting allocates nothing.
+            var pooled = _pool.Get();
+            agent = pooled.Agent;
             (agent as IsolatedAgent)?.Attach(scope);
-            Own(scope, agent, pooled: true);
+            AddOrRelease(scope, pooled);
         }
         else
         {
@@ -72,13 +79,15 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
             (agent as IsolatedAgent)?.Attach(scope);
             if (NeedsRelease || scope.IsTracked)
             {
-                Own(scope, agent, pooled: false);
+                AddOrRelease(scope, new OwnedAgent(this, agent, scope.IsTracked ? _monitor.Leaks.CaptureStackTrace() : null));
             }
         }
 
         if (start != 0)
         {
-            metrics.AgentCreated(TypeName, _pool is not null, start);
+            var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            metrics.AgentCreated(TypeName, _pool is not null, seconds);
+            latencies?.Record(seconds);
         }
 
         return agent;
@@ -123,9 +132,8 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         handedOut.AddOrUpdate(agent, new HandOut(scope.Id, scope.Context));
     }
 
-    private void Own(IsolationScope scope, TAgent agent, bool pooled)
+    private static void AddOrRelease(IsolationScope scope, IScopeResource owned)
     {
-        var owned = new OwnedAgent(this, agent, pooled, scope.IsTracked ? _monitor.Leaks.CaptureStackTrace() : null);
         if (!scope.TryAddResource(owned))
         {
             // The scope began ending between the check and now: give the agent back and refuse.
@@ -136,19 +144,17 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
 
     private sealed record HandOut(long ScopeId, UserExecutionContext Context);
 
-    /// <summary>The scope's record of one agent it owns: disposes it or returns it to the pool when the scope ends.</summary>
+    /// <summary>The scope's record of one fresh agent it owns: disposes it when the scope ends.</summary>
     private sealed class OwnedAgent : IScopeResource
     {
         private readonly AgentFactory<TAgent> _factory;
         private readonly TAgent _agent;
-        private readonly bool _pooled;
         private readonly string? _creationStackTrace;
 
-        public OwnedAgent(AgentFactory<TAgent> factory, TAgent agent, bool pooled, string? creationStackTrace)
+        public OwnedAgent(AgentFactory<TAgent> factory, TAgent agent, string? creationStackTrace)
         {
             _factory = factory;
             _agent = agent;
-            _pooled = pooled;
             _creationStackTrace = creationStackTrace;
         }
 
@@ -156,14 +162,6 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
 
         public ValueTask ReleaseAsync(IsolationScope scope)
         {
-            if (_pooled)
-            {
-                // Detached first: the pool resets it (IResettable.TryReset) and drops it when the reset fails or the pool is full.
-                (_agent as IsolatedAgent)?.Detach(returnedToPool: true);
-                _factory._pool!.Return(_agent);
-                return default;
-            }
-
             if (scope.IsTracked)
             {
                 _factory._monitor.Leaks.TrackEndedAgent(_agent, TypeName, scope.Context, _creationStackTrace);
@@ -199,7 +197,35 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         }
     }
 
-    private sealed class AgentPoolPolicy : PooledObjectPolicy<TAgent>
+    /// <summary>
+    /// A pooled agent and the scope's record of it, pooled together: returned to the pool (which resets the agent)
+    /// when the scope ends; disposed with the agent when the pool drops it.
+    /// </summary>
+    private sealed class PooledAgent : IScopeResource, IDisposable
+    {
+        private readonly ObjectPool<PooledAgent> _pool;
+
+        public PooledAgent(ObjectPool<PooledAgent> pool, TAgent agent)
+        {
+            _pool = pool;
+            Agent = agent;
+        }
+
+        public TAgent Agent { get; }
+
+        public string ResourceType => TypeName;
+
+        public ValueTask ReleaseAsync(IsolationScope scope)
+        {
+            (Agent as IsolatedAgent)?.Detach(returnedToPool: true);
+            _pool.Return(this);
+            return default;
+        }
+
+        public void Dispose() => (Agent as IDisposable)?.Dispose();
+    }
+
+    private sealed class AgentPoolPolicy : PooledObjectPolicy<PooledAgent>
     {
         private readonly IServiceProvider _root;
         private readonly ObjectFactory<TAgent>? _activate;
@@ -212,8 +238,20 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
             _custom = custom;
         }
 
-        public override TAgent Create() => _custom is null ? _activate!(_root, null) : _custom(_root);
+        public ObjectPool<PooledAgent>? Pool { get; set; }
 
-        public override bool Return(TAgent obj) => obj is not IResettable resettable || resettable.TryReset();
+        public override PooledAgent Create()
+        {
+            var agent = _custom is null ? _activate!(_root, null) : _custom(_root);
+            if (agent is null)
+            {
+                ThrowHelper.ThrowInvalidOperation(
+                    $"The factory registered with AddIsolatedAgent<{typeof(TAgent).Name}>(factory) returned null. It must return a new {TypeName} for each call.");
+            }
+
+            return new PooledAgent(Pool!, agent);
+        }
+
+        public override bool Return(PooledAgent obj) => obj.Agent is not IResettable resettable || resettable.TryReset();
     }
 }

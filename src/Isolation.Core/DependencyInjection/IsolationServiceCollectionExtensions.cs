@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Isolation;
+using Isolation.Diagnostics;
 using Isolation.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -165,7 +166,8 @@ public static partial class IsolationServiceCollectionExtensions
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetRequiredService<IOptions<IsolationOptions>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            trackCreationLatency: sp.GetService<IsolationHealthCheckMarker>() is not null));
         services.TryAddSingleton<IsolationScopeFactory>();
         services.TryAddSingleton<IIsolationScopeFactory>(sp => sp.GetRequiredService<IsolationScopeFactory>());
         services.TryAddScoped<ScopeHolder>();

@@ -46,9 +46,9 @@ internal sealed class IsolationMetrics
         }
     }
 
-    public void AgentCreated(string agentType, bool pooled, long startTimestamp) =>
+    public void AgentCreated(string agentType, bool pooled, double seconds) =>
         _agentCreation.Record(
-            Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
+            seconds,
             new KeyValuePair<string, object?>(IsolationTelemetry.AgentTypeTag, agentType),
             pooled ? PooledTrue : PooledFalse);
 

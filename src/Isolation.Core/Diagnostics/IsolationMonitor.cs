@@ -19,15 +19,27 @@ namespace Isolation;
 public sealed class IsolationMonitor
 {
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private LastViolationInfo? _lastViolation;
     private readonly long[] _violationCounts = new long[Enum.GetValues<ViolationKind>().Length];
     private long _finishedScopes;
     private long _scopesWithViolations;
 
-    internal IsolationMonitor(IMeterFactory meterFactory, ILoggerFactory? loggerFactory, IOptions<IsolationOptions> options, TimeProvider timeProvider)
+    internal IsolationMonitor(
+        IMeterFactory meterFactory,
+        ILoggerFactory? loggerFactory,
+        IOptions<IsolationOptions> options,
+        TimeProvider timeProvider,
+        bool trackCreationLatency = false)
     {
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Isolation");
+        _time = timeProvider;
         Metrics = new IsolationMetrics(meterFactory, this);
         Leaks = new LeakTracker(this, options.Value, timeProvider, _logger);
+        if (trackCreationLatency)
+        {
+            CreationLatencies = new LatencyReservoir(1024);
+        }
     }
 
     /// <summary>Raised for every violation, leaks included, in every mode but <see cref="IsolationMode.Off"/>. Handlers run on the thread that found it and must be quick; an exception from a handler is logged and ignored.</summary>
@@ -63,6 +75,12 @@ public sealed class IsolationMonitor
 
     internal ILogger Logger => _logger;
 
+    /// <summary>The most recent agent creation times, kept only when the health check is registered.</summary>
+    internal LatencyReservoir? CreationLatencies { get; }
+
+    /// <summary>When the last violation was reported, and what it was.</summary>
+    internal LastViolationInfo? LastViolation => Volatile.Read(ref _lastViolation);
+
     /// <summary>Returns how many violations of <paramref name="kind"/> were reported.</summary>
     /// <param name="kind">The kind.</param>
     /// <returns>The count since start.</returns>
@@ -93,6 +111,7 @@ public sealed class IsolationMonitor
     internal void Report(IsolationViolation violation)
     {
         Interlocked.Increment(ref _violationCounts[(int)violation.Kind]);
+        Volatile.Write(ref _lastViolation, new LastViolationInfo(_time.GetUtcNow(), violation.Kind, violation.ResourceType));
         Metrics.Violation(violation.Kind);
         var kind = violation.Kind.ToTagValue();
         if (violation.Kind.IsLeak())
@@ -145,4 +164,6 @@ public sealed class IsolationMonitor
             }
         }
     }
+
+    internal sealed record LastViolationInfo(DateTimeOffset At, ViolationKind Kind, string ResourceType);
 }

@@ -3,8 +3,17 @@ namespace Isolation;
 /// <summary>Names of the meter, activity source, instruments and tags the library publishes. See <c>docs/observability.md</c>.</summary>
 public static class IsolationTelemetry
 {
-    /// <summary>The name of the meter and of the activity source: <c>Isolation</c>.</summary>
+    /// <summary>The name of the meter: <c>Isolation</c>.</summary>
     public const string MeterName = "Isolation";
+
+    /// <summary>The name of the activity source: <c>Isolation</c>. Each scope is a span named <see cref="ScopeActivityName"/>.</summary>
+    public const string ActivitySourceName = "Isolation";
+
+    /// <summary>The name of the span of one isolation scope: <c>isolation.scope</c>.</summary>
+    public const string ScopeActivityName = "isolation.scope";
+
+    /// <summary>The name of the span event added for each violation: <c>isolation.violation</c>.</summary>
+    public const string ViolationEventName = "isolation.violation";
 
     /// <summary>Number of isolation scopes currently alive (up-down counter).</summary>
     public const string ScopeActive = "isolation.scope.active";
@@ -50,4 +59,16 @@ public static class IsolationTelemetry
 
     /// <summary>Tag: why an event was dropped.</summary>
     public const string DropReasonTag = "reason";
+
+    /// <summary>Span tag: the run id of the scope's <see cref="UserExecutionContext"/>.</summary>
+    public const string RunIdTag = "isolation.run.id";
+
+    /// <summary>Span tag: the isolation mode of the scope.</summary>
+    public const string ModeTag = "isolation.mode";
+
+    /// <summary>Span tag: the user the scope belongs to (OpenTelemetry's <c>enduser.id</c>). Spans only, never metrics.</summary>
+    public const string UserIdTag = "enduser.id";
+
+    /// <summary>Span event tag: the resource type involved in a violation.</summary>
+    public const string ResourceTypeTag = "isolation.resource.type";
 }

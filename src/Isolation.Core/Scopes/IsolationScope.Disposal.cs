@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Isolation.Diagnostics;
 
 namespace Isolation;
@@ -78,6 +79,12 @@ public sealed partial class IsolationScope
         if (ReferenceEquals(CurrentScope.Value, this))
         {
             CurrentScope.Value = _previous;
+        }
+
+        // Like the ambient scope, the ambient activity is restored for the caller before disposal goes asynchronous.
+        if (_activity is not null && ReferenceEquals(Activity.Current, _activity))
+        {
+            Activity.Current = _activity.Parent;
         }
 
         if (Volatile.Read(ref _abortSource) is { } source)
@@ -173,7 +180,13 @@ public sealed partial class IsolationScope
     private void Finish()
     {
         _sentinel?.Disarm();
-        _factory.Monitor.Metrics.ScopeEnded(_startTimestamp, ResolveStatus());
+        var status = ResolveStatus();
+        _factory.Monitor.Metrics.ScopeEnded(_startTimestamp, status);
+        if (_activity is not null)
+        {
+            IsolationActivity.StopScope(_activity, status);
+        }
+
         var old = Interlocked.Or(ref _flags, FinishedFlag);
         _factory.Monitor.ScopeFinished(hadViolations: (old & DirtyFlag) != 0);
     }

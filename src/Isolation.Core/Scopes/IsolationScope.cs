@@ -36,6 +36,7 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private readonly IsolationScope? _previous;
     private readonly long _startTimestamp;
     private readonly ScopeLeakSentinel? _sentinel;
+    private readonly Activity? _activity;
     private readonly object _resourcesLock = new();
     private List<IScopeResource>? _resources;
     private CancellationTokenSource? _abortSource;
@@ -71,6 +72,7 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
 
         _previous = CurrentScope.Value;
         CurrentScope.Value = this;
+        _activity = IsolationActivity.StartScope(context, mode);
     }
 
     /// <summary>
@@ -216,6 +218,11 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         if ((old & DirtyFlag) == 0 && (old & FinishedFlag) != 0)
         {
             Monitor.FinishedScopeBecameDirty();
+        }
+
+        if (_activity is not null)
+        {
+            IsolationActivity.AddViolation(_activity, violation);
         }
 
         Monitor.Report(violation);

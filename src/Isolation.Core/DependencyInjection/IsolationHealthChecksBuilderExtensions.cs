@@ -1,0 +1,78 @@
+using Isolation;
+using Isolation.Diagnostics;
+using Isolation.Internal;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the <c>isolation</c> health check.</summary>
+public static class IsolationHealthChecksBuilderExtensions
+{
+    /// <summary>The name of the health check registration: <c>isolation</c>.</summary>
+    public const string HealthCheckName = "isolation";
+
+    /// <summary>
+    /// Adds the <c>isolation</c> health check with its defaults: Unhealthy for a minute after any violation or leak,
+    /// Degraded while the 95th percentile of agent creation exceeds 10 ms. Adds the isolation runtime if needed.
+    /// </summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <returns>The builder.</returns>
+    /// <example>
+    /// <code>
+    /// builder.Services.AddHealthChecks().AddIsolationHealthCheck();
+    /// app.MapHealthChecks("/health");
+    /// </code>
+    /// </example>
+    public static IHealthChecksBuilder AddIsolationHealthCheck(this IHealthChecksBuilder builder) =>
+        AddCheck(Guard.NotNull(builder), configure: null);
+
+    /// <summary>Adds the <c>isolation</c> health check with options.</summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <param name="configure">Configures the window and budget.</param>
+    /// <returns>The builder.</returns>
+    public static IHealthChecksBuilder AddIsolationHealthCheck(this IHealthChecksBuilder builder, Action<IsolationHealthCheckOptions> configure)
+    {
+        Guard.NotNull(builder);
+        Guard.NotNull(configure);
+        return AddCheck(builder, configure);
+    }
+
+    private static IHealthChecksBuilder AddCheck(IHealthChecksBuilder builder, Action<IsolationHealthCheckOptions>? configure)
+    {
+        var services = builder.Services;
+        services.AddIsolation();
+        services.TryAddSingleton<IsolationHealthCheckMarker>();
+        var options = services.AddOptions<IsolationHealthCheckOptions>(HealthCheckName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.Validate(o => o.ViolationWindow > TimeSpan.Zero, "IsolationHealthCheckOptions.ViolationWindow must be positive.")
+            .Validate(o => o.AgentCreationBudget > TimeSpan.Zero, "IsolationHealthCheckOptions.AgentCreationBudget must be positive.")
+            .Validate(o => o.MinimumCreationSamples is >= 1 and <= 1024, "IsolationHealthCheckOptions.MinimumCreationSamples must be from 1 to 1024 (the number of recent creations kept).")
+            .ValidateOnStart();
+
+        if (!services.Any(d => d.ServiceType == typeof(HealthCheckRegistrationMarker)))
+        {
+            services.AddSingleton<HealthCheckRegistrationMarker>();
+            builder.Add(new HealthCheckRegistration(
+                HealthCheckName,
+                sp => new IsolationHealthCheck(
+                    sp.GetRequiredService<IsolationMonitor>(),
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<IOptionsMonitor<IsolationHealthCheckOptions>>()),
+                failureStatus: null,
+                tags: new[] { HealthCheckName }));
+        }
+
+        return builder;
+    }
+
+    /// <summary>Keeps a second call from adding the check twice.</summary>
+    private sealed class HealthCheckRegistrationMarker
+    {
+    }
+}
