@@ -14,12 +14,25 @@ public sealed partial class IsolationScope
     /// <returns>A task that completes when everything is released.</returns>
     public ValueTask DisposeAsync()
     {
-        if (!BeginDispose(out var resources))
+        if (!BeginDispose())
         {
             return default;
         }
 
-        return resources is null ? FinishDisposeAsync() : ReleaseAndFinishAsync(resources);
+        var (first, more) = TakeResources();
+        if (more is null && first is not null)
+        {
+            // The common case, one agent or session: release it without an async state machine when it completes synchronously.
+            var release = ReleaseOne(first);
+            if (!release.IsCompletedSuccessfully)
+            {
+                return ReleaseAndFinishAsync(release, null, null);
+            }
+
+            first = null;
+        }
+
+        return first is null && more is null ? FinishDisposeAsync() : ReleaseAndFinishAsync(default, first, more);
     }
 
     /// <summary>
@@ -28,21 +41,20 @@ public sealed partial class IsolationScope
     /// </summary>
     public void Dispose()
     {
-        if (!BeginDispose(out var resources))
+        if (!BeginDispose())
         {
             return;
         }
 
-        if (resources is not null)
+        var (first, more) = TakeResources();
+        for (var i = (more?.Count ?? 0) - 1; i >= 0; i--)
         {
-            for (var i = resources.Count - 1; i >= 0; i--)
-            {
-                var release = ReleaseOne(resources[i]);
-                if (!release.IsCompletedSuccessfully)
-                {
-                    release.AsTask().GetAwaiter().GetResult();
-                }
-            }
+            WaitFor(ReleaseOne(more![i]));
+        }
+
+        if (first is not null)
+        {
+            WaitFor(ReleaseOne(first));
         }
 
         try
@@ -66,11 +78,18 @@ public sealed partial class IsolationScope
 
     /// <summary>
     /// Marks the scope as ending (once), restores the ambient scope synchronously (so it holds for the caller even
-    /// when disposal continues asynchronously), cancels the abort token and takes the resources to release.
+    /// when disposal continues asynchronously) and cancels the abort token.
     /// </summary>
-    private bool BeginDispose(out List<IScopeResource>? resources)
+    private static void WaitFor(ValueTask release)
     {
-        resources = null;
+        if (!release.IsCompletedSuccessfully)
+        {
+            release.AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private bool BeginDispose()
+    {
         if ((Interlocked.Or(ref _flags, DisposingFlag) & DisposingFlag) != 0)
         {
             return false;
@@ -92,20 +111,21 @@ public sealed partial class IsolationScope
             CancelAbortSource(source);
         }
 
-        lock (_resourcesLock)
-        {
-            resources = _resources;
-            _resources = null;
-        }
-
         return true;
     }
 
-    private async ValueTask ReleaseAndFinishAsync(List<IScopeResource> resources)
+    /// <summary>Awaits a release already started, then releases the others newest first, then finishes.</summary>
+    private async ValueTask ReleaseAndFinishAsync(ValueTask started, IScopeResource? first, List<IScopeResource>? more)
     {
-        for (var i = resources.Count - 1; i >= 0; i--)
+        await started.ConfigureAwait(false);
+        for (var i = (more?.Count ?? 0) - 1; i >= 0; i--)
         {
-            await ReleaseOne(resources[i]).ConfigureAwait(false);
+            await ReleaseOne(more![i]).ConfigureAwait(false);
+        }
+
+        if (first is not null)
+        {
+            await ReleaseOne(first).ConfigureAwait(false);
         }
 
         await FinishDisposeAsync().ConfigureAwait(false);

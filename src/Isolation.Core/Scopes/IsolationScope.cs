@@ -37,8 +37,11 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private readonly long _startTimestamp;
     private readonly ScopeLeakSentinel? _sentinel;
     private readonly Activity? _activity;
-    private readonly object _resourcesLock = new();
-    private List<IScopeResource>? _resources;
+    // Resources are added mostly from one flow and the critical sections are a few instructions: a spin lock in the
+    // scope itself (no lock object), and the first resource in a field, keep a scope with one agent allocation-free.
+    private SpinLock _resourceGate = new(enableThreadOwnerTracking: false);
+    private IScopeResource? _firstResource;
+    private List<IScopeResource>? _moreResources;
     private CancellationTokenSource? _abortSource;
     private string? _status;
     private int _flags;
@@ -174,26 +177,82 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     /// <summary>Adds a resource released when the scope ends. Returns false when the scope is already ending.</summary>
     internal bool TryAddResource(IScopeResource resource)
     {
-        lock (_resourcesLock)
+        var taken = false;
+        try
         {
+            _resourceGate.Enter(ref taken);
             if (IsDisposed)
             {
                 return false;
             }
 
-            (_resources ??= new List<IScopeResource>(4)).Add(resource);
+            if (_firstResource is null && _moreResources is null)
+            {
+                _firstResource = resource;
+            }
+            else
+            {
+                (_moreResources ??= new List<IScopeResource>(4)).Add(resource);
+            }
+
             return true;
+        }
+        finally
+        {
+            if (taken)
+            {
+                _resourceGate.Exit(useMemoryBarrier: false);
+            }
         }
     }
 
     /// <summary>Forgets a resource released before the scope ended (e.g. a session its user disposed).</summary>
     internal void RemoveResource(IScopeResource resource)
     {
-        lock (_resourcesLock)
+        var taken = false;
+        try
         {
-            if (!IsDisposed)
+            _resourceGate.Enter(ref taken);
+            if (IsDisposed)
             {
-                _resources?.Remove(resource);
+                return;
+            }
+
+            if (ReferenceEquals(_firstResource, resource))
+            {
+                _firstResource = null;
+            }
+            else
+            {
+                _moreResources?.Remove(resource);
+            }
+        }
+        finally
+        {
+            if (taken)
+            {
+                _resourceGate.Exit(useMemoryBarrier: false);
+            }
+        }
+    }
+
+    /// <summary>Takes every resource still owned, oldest first, once the scope is marked as ending.</summary>
+    private (IScopeResource? First, List<IScopeResource>? More) TakeResources()
+    {
+        var taken = false;
+        try
+        {
+            _resourceGate.Enter(ref taken);
+            var resources = (_firstResource, _moreResources);
+            _firstResource = null;
+            _moreResources = null;
+            return resources;
+        }
+        finally
+        {
+            if (taken)
+            {
+                _resourceGate.Exit(useMemoryBarrier: false);
             }
         }
     }
