@@ -80,10 +80,21 @@ internal sealed class GuardedDbCommand : DbCommand
         return _inner.ExecuteNonQuery();
     }
 
-    public override async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
+    public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
     {
-        using var access = Enter(nameof(ExecuteNonQueryAsync));
-        return await _inner.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var access = Enter(nameof(ExecuteNonQueryAsync));
+        Task<int> pending;
+        try
+        {
+            pending = _inner.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch
+        {
+            access.Dispose();
+            throw;
+        }
+
+        return ExitWhenDone(pending, access);
     }
 
     public override object? ExecuteScalar()
@@ -92,10 +103,21 @@ internal sealed class GuardedDbCommand : DbCommand
         return _inner.ExecuteScalar();
     }
 
-    public override async Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
+    public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken)
     {
-        using var access = Enter(nameof(ExecuteScalarAsync));
-        return await _inner.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        var access = Enter(nameof(ExecuteScalarAsync));
+        Task<object?> pending;
+        try
+        {
+            pending = _inner.ExecuteScalarAsync(cancellationToken);
+        }
+        catch
+        {
+            access.Dispose();
+            throw;
+        }
+
+        return ExitWhenDone(pending, access);
     }
 
     public override void Prepare()
@@ -118,10 +140,21 @@ internal sealed class GuardedDbCommand : DbCommand
         return _inner.ExecuteReader(behavior);
     }
 
-    protected override async Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
+    protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken)
     {
-        using var access = Enter("ExecuteReaderAsync");
-        return await _inner.ExecuteReaderAsync(behavior, cancellationToken).ConfigureAwait(false);
+        var access = Enter("ExecuteReaderAsync");
+        Task<DbDataReader> pending;
+        try
+        {
+            pending = _inner.ExecuteReaderAsync(behavior, cancellationToken);
+        }
+        catch
+        {
+            access.Dispose();
+            throw;
+        }
+
+        return ExitWhenDone(pending, access);
     }
 
     protected override void Dispose(bool disposing)
@@ -132,6 +165,33 @@ internal sealed class GuardedDbCommand : DbCommand
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>
+    /// Ends the access when the provider's task completes. A task that already completed (SQLite, or a provider's
+    /// synchronous fast path) is returned as it is, so the guard adds no allocation to it.
+    /// </summary>
+    private static Task<T> ExitWhenDone<T>(Task<T> pending, SessionAccess access)
+    {
+        if (pending.IsCompleted)
+        {
+            access.Dispose();
+            return pending;
+        }
+
+        return AwaitAndExit(pending, access);
+
+        static async Task<T> AwaitAndExit(Task<T> pending, SessionAccess access)
+        {
+            try
+            {
+                return await pending.ConfigureAwait(false);
+            }
+            finally
+            {
+                access.Dispose();
+            }
+        }
     }
 
     private SessionAccess Enter(string operation) => _connection is { } connection ? connection.Guard.EnterOperation(operation) : default;
