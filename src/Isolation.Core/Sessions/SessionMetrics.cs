@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Isolation.Diagnostics;
+namespace Isolation;
 
 /// <summary>The session instruments (<c>isolation.session.*</c>), created once per service provider on the library's meter.</summary>
 internal sealed class SessionMetrics

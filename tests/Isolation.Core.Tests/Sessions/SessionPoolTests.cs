@@ -232,7 +232,7 @@ public sealed class SessionPoolTests
         await using var provider = services.BuildServiceProvider();
 
         Assert.Single(services, d => d.ServiceType == typeof(SessionPool<SqliteConnection>));
-        Assert.Single(services, d => d.ServiceType == typeof(Isolation.Diagnostics.SessionMetrics));
+        Assert.Single(services, d => d.ServiceType == typeof(SessionMetrics));
         await using var scope = provider.GetRequiredService<IIsolationScopeFactory>().CreateScope(new UserExecutionContext("alice"));
         await using var guard = await scope.OpenSessionAsync<SqliteConnection>(Ct);
         Assert.Equal("first", guard.Session.DataSource);
