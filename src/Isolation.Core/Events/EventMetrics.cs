@@ -49,6 +49,17 @@ internal sealed class EventMetrics
         }
     }
 
+    /// <summary>Counts an event that was never stamped into an envelope (its run had ended); allocates nothing unless debug logging is on.</summary>
+    public void DroppedBeforeStamp(string reason, UserExecutionContext context, string type)
+    {
+        Interlocked.Increment(ref _droppedTotal);
+        _dropped.Add(1, TagFor(reason));
+        if (Logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.EventDropped(Logger, type, 0, context.RunId, context.UserId, reason);
+        }
+    }
+
     /// <summary>
     /// Refuses an envelope that reached a connection of another user: reported as <see cref="ViolationKind.EventLeak"/> in
     /// every mode (the event is never sent, so nothing is thrown at the sender) and counted as dropped.

@@ -32,9 +32,6 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
     /// <summary>Gets whether the run's events have ended: a terminal event was emitted, or the emitter was sealed.</summary>
     public bool HasEnded => Volatile.Read(ref _state) != Open;
 
-    /// <summary>Gets how many events were emitted (stamped and handed to the registry).</summary>
-    public long Emitted => Interlocked.Read(ref _sequence);
-
     public ValueTask EmitAsync(string type, object? payload, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(type))
@@ -102,9 +99,7 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
                     _state = Sealed;
                 }
 
-                _registry.Metrics.Dropped(
-                    EventDropReasons.RunEnded,
-                    new EventEnvelope(context.UserId, context.ConnectionId, context.RunId, _sequence + 1, _registry.TimeProvider.GetUtcNow(), type, payload: null));
+                _registry.Metrics.DroppedBeforeStamp(EventDropReasons.RunEnded, context, type);
                 return false;
             }
 
