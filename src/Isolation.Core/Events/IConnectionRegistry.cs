@@ -7,6 +7,10 @@ namespace Isolation;
 /// only, at a cost proportional to that user's connections (never a scan of all connections). Registered by
 /// <c>services.AddIsolation()</c> as a singleton.
 /// </summary>
+/// <remarks>
+/// Scope emitters deliver through the registry that <c>AddIsolation()</c> registers; replacing this service does not
+/// change where <see cref="IsolationScope.Events"/> sends events. Add transports with <see cref="Register"/> instead.
+/// </remarks>
 /// <example>
 /// <code>
 /// app.Map("/chat", async (HttpContext http, IConnectionRegistry registry) =>
