@@ -100,6 +100,21 @@ public sealed class ConnectionRegistryTests
     }
 
     [Fact]
+    public async Task DroppedCounter_Instrument_HasDocumentedNameUnitAndDescription()
+    {
+        await using var provider = new ServiceCollection().AddIsolation().BuildServiceProvider();
+        _ = provider.GetRequiredService<IConnectionRegistry>();
+
+        using var dropped = EventTestSupport.DroppedCollector(provider);
+
+        var instrument = Assert.IsAssignableFrom<System.Diagnostics.Metrics.Counter<long>>(dropped.Instrument);
+        Assert.Equal("isolation.events.dropped", instrument.Name);
+        Assert.Equal("Isolation", instrument.Meter.Name);
+        Assert.Equal("{event}", instrument.Unit);
+        Assert.Equal("Agent events that were not delivered to a connection, by reason.", instrument.Description);
+    }
+
+    [Fact]
     public async Task EmitAsync_UserWithoutConnection_DropsAndCountsNoConnection()
     {
         await using var provider = new ServiceCollection().AddIsolation().BuildServiceProvider();
