@@ -129,7 +129,7 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
             if (sinks.Length == 1)
             {
                 // Retire the user's entry so the dictionary does not grow with every user ever seen.
-                connections.Sinks = [];
+                Volatile.Write(ref connections.Sinks, []);
                 connections.Retired = true;
                 _users.TryRemove(new KeyValuePair<string, UserConnections>(userId, connections));
             }

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Isolation.Diagnostics;
@@ -15,8 +16,8 @@ namespace Isolation;
 /// <remarks>
 /// The connection leaves the registry, and the writer loop ends, when the sink is disposed, when the connection's abort
 /// token fires, when a send fails or exceeds <see cref="EventDeliveryOptions.SendTimeout"/> (the socket is then aborted),
-/// or when the queue overflows with <see cref="EventQueueFullMode.CloseConnection"/>. Events still queued then are
-/// dropped and counted. The sink never closes the socket gracefully: the code that accepted it keeps reading it and
+/// or when the queue overflows with <see cref="EventQueueFullMode.CloseConnection"/>; at the latest, when the next event
+/// finds the socket no longer open. Events still queued then are dropped and counted. The sink never closes the socket gracefully: the code that accepted it keeps reading it and
 /// closes it.
 /// </remarks>
 public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
@@ -172,6 +173,8 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
         }
     }
 
+    // Pooled: a send that completes asynchronously (the usual case) does not allocate a state machine box each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendAsync(EventEnvelope envelope)
     {
         byte[] json;

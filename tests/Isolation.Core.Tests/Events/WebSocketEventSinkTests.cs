@@ -494,6 +494,44 @@ public sealed class WebSocketEventSinkTests
     }
 
     [Fact]
+    public async Task RegisterWebSocket_AbortTokenAlreadyCancelled_RemovedAtOnce()
+    {
+        using var cts = EventTestSupport.Timeout();
+        await using var server = await EventTestServer.StartAsync(cts.Token);
+        await using var client = await EventTestClient.ConnectAsync(server, "alice", "a-1", cts.Token);
+        using var aborted = new CancellationTokenSource();
+        await aborted.CancelAsync();
+
+        // Any open WebSocket can be registered; the client's own end is one.
+        var sink = server.Registry.RegisterWebSocket(client.Socket, "carol", "c-1", aborted.Token);
+
+        await sink.Completion.WaitAsync(cts.Token);
+        Assert.Equal(0, server.Registry.GetConnectionCount("carol"));
+        Assert.Equal(1, server.Registry.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task Emit_SocketGoneButSinkNeverDisposed_RemovedAtTheNextEvent()
+    {
+        using var cts = EventTestSupport.Timeout();
+        await using var server = await EventTestServer.StartAsync(cts.Token);
+        using var dropped = EventTestSupport.DroppedCollector(server.Services);
+        await using var client = await EventTestClient.ConnectAsync(server, "alice", "a-1", cts.Token);
+
+        // A handler that forgot to dispose its sink and passed no abort token: the socket's state is all there is.
+        var sink = server.Registry.RegisterWebSocket(client.Socket, "dave", "d-1", CancellationToken.None);
+        client.Socket.Abort();
+        await using (var scope = server.Scopes.CreateScope(new UserExecutionContext("dave")))
+        {
+            await scope.Events.EmitAsync(AgentEventTypes.AgentThinking, null, cts.Token);
+        }
+
+        await sink.Completion.WaitAsync(cts.Token);
+        Assert.Equal(0, server.Registry.GetConnectionCount("dave"));
+        Assert.Equal(1, dropped.Dropped("connection_closed"));
+    }
+
+    [Fact]
     public async Task EmitAsync_ToWebSocketSink_CostOfOneEmitMeasured()
     {
         const int Count = 50_000;
