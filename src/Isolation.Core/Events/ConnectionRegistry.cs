@@ -1,0 +1,277 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Isolation.Diagnostics;
+using Isolation.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Isolation;
+
+/// <summary>
+/// The default <see cref="IConnectionRegistry"/>: a dictionary from user id to that user's sinks (an immutable array,
+/// replaced under a per-user lock), so delivery reads one array without locking and touches nobody else's connections.
+/// </summary>
+internal sealed class ConnectionRegistry : IConnectionRegistry
+{
+    private readonly ConcurrentDictionary<string, UserConnections> _users = new(StringComparer.Ordinal);
+    private int _connectionCount;
+
+    public ConnectionRegistry(EventMetrics metrics, IOptions<EventDeliveryOptions> options, TimeProvider timeProvider)
+    {
+        Metrics = metrics;
+        Options = options.Value;
+        TimeProvider = timeProvider;
+        EnvelopeTypeInfo = CreateEnvelopeTypeInfo(Options.PayloadTypeInfoResolver);
+    }
+
+    public int ConnectionCount => Volatile.Read(ref _connectionCount);
+
+    internal EventMetrics Metrics { get; }
+
+    internal EventDeliveryOptions Options { get; }
+
+    internal TimeProvider TimeProvider { get; }
+
+    internal JsonTypeInfo<EventEnvelope> EnvelopeTypeInfo { get; }
+
+    /// <summary>Gets how many users have at least one connection.</summary>
+    internal int UserCount => _users.Count;
+
+    public int GetConnectionCount(string userId)
+    {
+        Guard.NotNull(userId);
+        return _users.TryGetValue(userId, out var connections) ? Volatile.Read(ref connections.Sinks).Length : 0;
+    }
+
+    public IDisposable Register(IEventSink sink)
+    {
+        Guard.NotNull(sink);
+        var userId = sink.UserId;
+        var connectionId = sink.ConnectionId;
+        ValidateId(userId, nameof(IEventSink.UserId));
+        ValidateId(connectionId, nameof(IEventSink.ConnectionId));
+        Add(userId, connectionId, sink);
+        return new Registration(this, userId, sink);
+    }
+
+    public WebSocketEventSink RegisterWebSocket(WebSocket webSocket, string userId, string connectionId, CancellationToken connectionAborted = default)
+    {
+        Guard.NotNull(webSocket);
+        ValidateId(userId, nameof(userId));
+        ValidateId(connectionId, nameof(connectionId));
+        if (webSocket.State != WebSocketState.Open)
+        {
+            ThrowHelper.ThrowInvalidOperation(
+                $"The WebSocket of connection {connectionId} of user '{userId}' is {webSocket.State}, not Open: a closed socket cannot receive events. Register the socket right after accepting it.");
+        }
+
+        var sink = new WebSocketEventSink(this, webSocket, userId, connectionId);
+        Add(userId, connectionId, sink);
+        sink.Start(new Registration(this, userId, sink), connectionAborted);
+        return sink;
+    }
+
+    /// <summary>Delivers an envelope to every connection of its user. Returns how many sinks queued it.</summary>
+    internal int Publish(EventEnvelope envelope)
+    {
+        if (!_users.TryGetValue(envelope.UserId, out var connections))
+        {
+            Metrics.Dropped(EventDropReasons.NoConnection, envelope);
+            return 0;
+        }
+
+        var sinks = Volatile.Read(ref connections.Sinks);
+        if (sinks.Length == 0)
+        {
+            Metrics.Dropped(EventDropReasons.NoConnection, envelope);
+            return 0;
+        }
+
+        var queued = 0;
+        foreach (var sink in sinks)
+        {
+            if (sink is WebSocketEventSink webSocketSink)
+            {
+                // Checks the owner and counts its own drops with the precise reason.
+                if (webSocketSink.TryWrite(envelope))
+                {
+                    queued++;
+                }
+            }
+            else if (TryWriteCustom(sink, envelope))
+            {
+                queued++;
+            }
+        }
+
+        return queued;
+    }
+
+    internal void Remove(string userId, IEventSink sink)
+    {
+        if (!_users.TryGetValue(userId, out var connections))
+        {
+            return;
+        }
+
+        lock (connections)
+        {
+            var sinks = connections.Sinks;
+            var index = Array.IndexOf(sinks, sink);
+            if (index < 0)
+            {
+                return;
+            }
+
+            if (sinks.Length == 1)
+            {
+                // Retire the user's entry so the dictionary does not grow with every user ever seen.
+                Volatile.Write(ref connections.Sinks, []);
+                connections.Retired = true;
+                _users.TryRemove(new KeyValuePair<string, UserConnections>(userId, connections));
+            }
+            else
+            {
+                var copy = new IEventSink[sinks.Length - 1];
+                Array.Copy(sinks, 0, copy, 0, index);
+                Array.Copy(sinks, index + 1, copy, index, sinks.Length - index - 1);
+                Volatile.Write(ref connections.Sinks, copy);
+            }
+        }
+
+        Interlocked.Decrement(ref _connectionCount);
+    }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reflection is only used when JsonSerializer.IsReflectionEnabledByDefault is true, which trimmed and AOT applications turn off.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Reflection is only used when JsonSerializer.IsReflectionEnabledByDefault is true, which AOT applications turn off.")]
+    private static JsonTypeInfo<EventEnvelope> CreateEnvelopeTypeInfo(IJsonTypeInfoResolver? payloadResolver)
+    {
+        // Order matters: the application's resolver first (its payload types), then ours, then reflection when allowed.
+        var resolvers = new List<IJsonTypeInfoResolver>(3);
+        if (payloadResolver is not null)
+        {
+            resolvers.Add(payloadResolver);
+        }
+
+        resolvers.Add(EventJsonContext.Default);
+        if (JsonSerializer.IsReflectionEnabledByDefault)
+        {
+            resolvers.Add(new DefaultJsonTypeInfoResolver());
+        }
+
+        var options = new JsonSerializerOptions(EventJsonContext.Default.Options)
+        {
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(resolvers.ToArray()),
+        };
+        options.MakeReadOnly();
+        return (JsonTypeInfo<EventEnvelope>)options.GetTypeInfo(typeof(EventEnvelope));
+    }
+
+    private static void ValidateId(string? value, string name)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            ThrowHelper.ThrowArgument(
+                $"The {name} of an event connection must not be null, empty or white space: events are routed by user and connection. Pass the authenticated user's id and a connection id.",
+                name);
+        }
+    }
+
+    private bool TryWriteCustom(IEventSink sink, EventEnvelope envelope)
+    {
+        try
+        {
+            // The registry files sinks under their user, but a custom sink may change its mind: check before handing over.
+            if (!string.Equals(sink.UserId, envelope.UserId, StringComparison.Ordinal))
+            {
+                Metrics.RefuseLeak(envelope, sink);
+                return false;
+            }
+
+            if (sink.TryWrite(envelope))
+            {
+                return true;
+            }
+
+            Metrics.Dropped(EventDropReasons.SinkRejected, envelope);
+            return false;
+        }
+#pragma warning disable CA1031 // One broken sink must not keep the user's other connections from their events.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SinkFailed(Metrics.Logger, ex, sink.GetType().FullName ?? nameof(IEventSink), sink.ConnectionId);
+            Metrics.Dropped(EventDropReasons.SendFailed, envelope);
+            return false;
+        }
+    }
+
+    private void Add(string userId, string connectionId, IEventSink sink)
+    {
+        while (true)
+        {
+            var connections = _users.GetOrAdd(userId, static _ => new UserConnections());
+            lock (connections)
+            {
+                if (connections.Retired)
+                {
+                    // Its last connection left while we were looking it up: take (or create) the current entry.
+                    continue;
+                }
+
+                var sinks = connections.Sinks;
+                foreach (var existing in sinks)
+                {
+                    if (string.Equals(existing.ConnectionId, connectionId, StringComparison.Ordinal))
+                    {
+                        ThrowHelper.ThrowArgument(
+                            $"User '{userId}' already has a registered connection {connectionId}. Connection ids must be unique per user; dispose the old registration first or use a new id (e.g. HttpContext.Connection.Id plus a counter).",
+                            nameof(IEventSink.ConnectionId));
+                    }
+                }
+
+                var copy = new IEventSink[sinks.Length + 1];
+                Array.Copy(sinks, copy, sinks.Length);
+                copy[sinks.Length] = sink;
+                Volatile.Write(ref connections.Sinks, copy);
+            }
+
+            Interlocked.Increment(ref _connectionCount);
+            if (Metrics.Logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.ConnectionRegistered(Metrics.Logger, connectionId, userId);
+            }
+
+            return;
+        }
+    }
+
+    /// <summary>One user's connections. Retired once its last connection leaves; a retired entry is never reused.</summary>
+    private sealed class UserConnections
+    {
+#pragma warning disable SA1401, CA1051 // Read without a lock on the delivery path; written under the lock.
+        public IEventSink[] Sinks = [];
+        public bool Retired;
+#pragma warning restore SA1401, CA1051
+    }
+
+    /// <summary>Removes its connection once, when disposed.</summary>
+    private sealed class Registration : IDisposable
+    {
+        private ConnectionRegistry? _registry;
+        private readonly string _userId;
+        private readonly IEventSink _sink;
+
+        public Registration(ConnectionRegistry registry, string userId, IEventSink sink)
+        {
+            _registry = registry;
+            _userId = userId;
+            _sink = sink;
+        }
+
+        public void Dispose() => Interlocked.Exchange(ref _registry, null)?.Remove(_userId, _sink);
+    }
+}

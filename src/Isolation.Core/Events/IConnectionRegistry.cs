@@ -1,0 +1,57 @@
+using System.Net.WebSockets;
+
+namespace Isolation;
+
+/// <summary>
+/// The connections that receive agent events, indexed by user: an event is delivered to the connections of its own user
+/// only, at a cost proportional to that user's connections (never a scan of all connections). Registered by
+/// <c>services.AddIsolation()</c> as a singleton.
+/// </summary>
+/// <remarks>
+/// Scope emitters deliver through the registry that <c>AddIsolation()</c> registers; replacing this service does not
+/// change where <see cref="IsolationScope.Events"/> sends events. Add transports with <see cref="Register"/> instead.
+/// </remarks>
+/// <example>
+/// <code>
+/// app.Map("/chat", async (HttpContext http, IConnectionRegistry registry) =>
+/// {
+///     using var socket = await http.WebSockets.AcceptWebSocketAsync();
+///     await using var events = registry.RegisterWebSocket(socket, userId, http.Connection.Id, http.RequestAborted);
+///     await ReceiveMessagesAsync(socket, http.RequestAborted); // start runs; their events reach this user's sockets
+/// });
+/// </code>
+/// </example>
+public interface IConnectionRegistry
+{
+    /// <summary>Gets how many connections are registered, all users together.</summary>
+    int ConnectionCount { get; }
+
+    /// <summary>Returns how many connections <paramref name="userId"/> has registered.</summary>
+    /// <param name="userId">The user.</param>
+    /// <returns>The number of the user's connections; 0 for an unknown user.</returns>
+    int GetConnectionCount(string userId);
+
+    /// <summary>
+    /// Registers a connection of <see cref="IEventSink.UserId"/>. It receives that user's events until the returned
+    /// registration is disposed; dispose it when the connection ends.
+    /// </summary>
+    /// <param name="sink">The connection's sink.</param>
+    /// <returns>The registration; disposing it removes the connection (idempotent).</returns>
+    /// <exception cref="ArgumentException">The sink's user or connection id is empty, or the user already has a connection with that id.</exception>
+    IDisposable Register(IEventSink sink);
+
+    /// <summary>
+    /// Registers an open WebSocket of <paramref name="userId"/> and starts its writer: a bounded queue per connection (see
+    /// <see cref="EventDeliveryOptions"/>) and one send in flight. The connection is removed when the returned sink is
+    /// disposed, when <paramref name="connectionAborted"/> is cancelled, when a send fails or times out, or when the queue
+    /// overflows with <see cref="EventQueueFullMode.CloseConnection"/>. The caller keeps reading the socket and closes it.
+    /// </summary>
+    /// <param name="webSocket">An open WebSocket, e.g. from <c>HttpContext.WebSockets.AcceptWebSocketAsync()</c>.</param>
+    /// <param name="userId">The authenticated user who owns the connection.</param>
+    /// <param name="connectionId">The connection's identifier, unique among the user's connections.</param>
+    /// <param name="connectionAborted">Cancelled when the connection is gone, e.g. <c>HttpContext.RequestAborted</c>.</param>
+    /// <returns>The registered sink; dispose it when the connection ends.</returns>
+    /// <exception cref="ArgumentException">An identifier is empty, or the user already has a connection with that id.</exception>
+    /// <exception cref="InvalidOperationException">The WebSocket is not open.</exception>
+    WebSocketEventSink RegisterWebSocket(WebSocket webSocket, string userId, string connectionId, CancellationToken connectionAborted = default);
+}
