@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Isolation;
 using Isolation.Diagnostics;
+using Isolation.Execution;
 using Isolation.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,6 +14,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the isolation runtime and isolated agents.</summary>
 public static partial class IsolationServiceCollectionExtensions
 {
+    /// <summary>The sub-section of the <c>Isolation</c> section that <see cref="IsolatedRunnerOptions"/> bind from: <c>Runner</c>.</summary>
+    public const string RunnerSectionName = "Runner";
+
     /// <summary>
     /// Adds the isolation runtime: <see cref="IIsolationScopeFactory"/>, <see cref="IsolationMonitor"/>, metrics
     /// (meter <c>Isolation</c>) and validated <see cref="IsolationOptions"/> with their defaults. Safe to call more than once.
@@ -55,6 +59,7 @@ public static partial class IsolationServiceCollectionExtensions
         Guard.NotNull(configuration);
         AddCore(services);
         services.Configure<IsolationOptions>(configuration);
+        services.Configure<IsolatedRunnerOptions>(configuration.GetSection(RunnerSectionName));
         return services;
     }
 
@@ -174,6 +179,11 @@ public static partial class IsolationServiceCollectionExtensions
         services.TryAddScoped(static sp => sp.GetRequiredService<ScopeHolder>().Scope
             ?? throw new InvalidOperationException(
                 "IsolationScope can only be resolved from the services of an isolation scope (scope.Services, or a constructor of an agent created by scope.GetAgent<T>()). This service provider scope was not created by IIsolationScopeFactory.CreateScope."));
+        services.AddOptions<IsolatedRunnerOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IsolatedRunnerOptions>, IsolatedRunnerOptionsValidator>());
+        services.TryAddSingleton<IIsolatedRunner>(sp => new IsolatedRunner(
+            sp.GetRequiredService<IsolationScopeFactory>(),
+            sp.GetRequiredService<IOptions<IsolatedRunnerOptions>>()));
         AddSessionCore(services);
         AddEventCore(services);
     }

@@ -65,6 +65,9 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
         return Emit(terminalType, payload, terminalOnly: true);
     }
 
+    /// <summary>Emits a non-terminal event for the runner itself (e.g. <c>agent_started</c>); queueing never waits.</summary>
+    public void EmitNow(string type, object? payload) => Emit(type, payload, terminalOnly: false);
+
     /// <summary>Closes the emitter: every later emit is dropped and counted (<c>run_ended</c>). For abandoned work.</summary>
     public void Seal()
     {

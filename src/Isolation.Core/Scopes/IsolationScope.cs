@@ -322,7 +322,8 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
 
     private void OnDeadline()
     {
-        if (!IsDisposed)
+        // The callback runs for any cancellation of the source: only the timer's counts as the deadline.
+        if ((Volatile.Read(ref _flags) & (DisposingFlag | AbortedByCallerFlag)) == 0)
         {
             Interlocked.Or(ref _flags, AbortedByDeadlineFlag);
         }

@@ -117,6 +117,19 @@ public sealed class IsolationScopeTests
     }
 
     [Fact]
+    public async Task Abort_WithDeadlinePending_IsNotCountedAsDeadline()
+    {
+        await using var host = TestHost.Create();
+        await using var scope = host.CreateScope(deadline: TimeSpan.FromSeconds(30));
+
+        scope.Abort();
+        host.Time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.True(scope.Aborted.IsCancellationRequested);
+        Assert.False(scope.DeadlineExceeded);
+    }
+
+    [Fact]
     public async Task DisposeAsync_CancelsAbortedAndMarksDisposed()
     {
         await using var host = TestHost.Create();
