@@ -200,14 +200,15 @@ public sealed partial class IsolationScope
     private void Finish()
     {
         _sentinel?.Disarm();
+        var old = Interlocked.Or(ref _flags, FinishedFlag);
+        _factory.Monitor.ScopeFinished(hadViolations: (old & DirtyFlag) != 0);
+
+        // Recorded last: a listener that sees the duration sees the scope counted as finished.
         var status = ResolveStatus();
         _factory.Monitor.Metrics.ScopeEnded(_startTimestamp, status);
         if (_activity is not null)
         {
             IsolationActivity.StopScope(_activity, status);
         }
-
-        var old = Interlocked.Or(ref _flags, FinishedFlag);
-        _factory.Monitor.ScopeFinished(hadViolations: (old & DirtyFlag) != 0);
     }
 }
