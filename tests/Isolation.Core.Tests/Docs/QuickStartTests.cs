@@ -51,7 +51,7 @@ public sealed class QuickStartTests
         return string.Join("\n", body.Select(l => l.Length >= indent ? l[indent..] : l.TrimStart()));
     }
 
-    private static string FindRepositoryRoot()
+    internal static string FindRepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Isolation.sln")))
