@@ -22,7 +22,6 @@ internal sealed class IsolatedRunner : IIsolatedRunner, IAsyncDisposable
     private readonly RunMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private int _abandoned;
 
     public IsolatedRunner(IsolationScopeFactory scopes, IOptions<IsolatedRunnerOptions> options)
     {
@@ -39,9 +38,6 @@ internal sealed class IsolatedRunner : IIsolatedRunner, IAsyncDisposable
             userId,
             _ => new ConcurrencyLimiterOptions { PermitLimit = permits, QueueLimit = queue, QueueProcessingOrder = QueueProcessingOrder.OldestFirst }));
     }
-
-    /// <summary>Gets how many timed-out runs are still running, abandoned.</summary>
-    internal int AbandonedRuns => Volatile.Read(ref _abandoned);
 
     public async Task<RunResult> RunAsync(
         UserExecutionContext context,
@@ -90,7 +86,6 @@ internal sealed class IsolatedRunner : IIsolatedRunner, IAsyncDisposable
         var result = new RunResult(context, status, duration, exception, scope.ViolationCount);
         if (abandoned)
         {
-            Interlocked.Increment(ref _abandoned);
             _ = DisposeWhenReturnedAsync(workTask, scope);
         }
         else
@@ -241,7 +236,6 @@ internal sealed class IsolatedRunner : IIsolatedRunner, IAsyncDisposable
         {
             _ = workTask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             await scope.DisposeAsync().ConfigureAwait(false);
-            Interlocked.Decrement(ref _abandoned);
         }
     }
 
