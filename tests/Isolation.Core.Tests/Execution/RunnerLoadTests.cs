@@ -4,7 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Isolation.Tests.Execution;
 
-/// <summary>Load properties of the runner, bounded in count and time; the measured figures are printed.</summary>
+/// <summary>
+/// Load properties of the runner, bounded in count and time; the measured figures are printed. Run alone, after the
+/// parallel tests, so that other tests' allocations and CPU use do not blur the measurements.
+/// </summary>
+[Collection(nameof(RunnerLoadTests))]
 public sealed class RunnerLoadTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
@@ -129,4 +133,9 @@ public sealed class RunnerLoadTests
             return true;
         }
     }
+}
+
+[CollectionDefinition(nameof(RunnerLoadTests), DisableParallelization = true)]
+public sealed class RunnerLoadCollection
+{
 }
