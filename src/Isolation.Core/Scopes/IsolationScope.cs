@@ -272,13 +272,7 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
             return;
         }
 
-        Interlocked.Increment(ref _violationCount);
-        var old = Interlocked.Or(ref _flags, DirtyFlag);
-        if ((old & DirtyFlag) == 0 && (old & FinishedFlag) != 0)
-        {
-            Monitor.FinishedScopeBecameDirty();
-        }
-
+        MarkViolated();
         if (_activity is not null)
         {
             IsolationActivity.AddViolation(_activity, violation);
@@ -288,6 +282,20 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         if (Mode == IsolationMode.Enforce && !violation.Kind.IsLeak())
         {
             throw new IsolationViolationException(violation);
+        }
+    }
+
+    /// <summary>
+    /// Counts a violation against this scope for <see cref="ViolationCount"/> and the isolation score, without reporting
+    /// it (for a violation reported elsewhere, such as an event leak refused by a sink while this scope emitted).
+    /// </summary>
+    internal void MarkViolated()
+    {
+        Interlocked.Increment(ref _violationCount);
+        var old = Interlocked.Or(ref _flags, DirtyFlag);
+        if ((old & DirtyFlag) == 0 && (old & FinishedFlag) != 0)
+        {
+            Monitor.FinishedScopeBecameDirty();
         }
     }
 

@@ -152,6 +152,10 @@ public sealed class ConnectionRegistryTests
             Assert.DoesNotContain("secret", violation.Message, StringComparison.Ordinal);
             Assert.Equal(1, monitor.GetViolationCount(ViolationKind.EventLeak));
             Assert.Equal(1, dropped.Dropped("event_leak"));
+            Assert.Equal(1, scope.ViolationCount);
+            await scope.DisposeAsync();
+            Assert.Equal(1, monitor.ScopesWithViolations);
+            Assert.Equal(0d, monitor.GetScore());
         }
     }
 
