@@ -50,7 +50,8 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         }
 
         // 'using var x = ...' and 'using (var x = ...)' are disposed on every path.
-        if (declaration.Parent is IUsingDeclarationOperation or IUsingOperation)
+        var group = declaration.Parent is IVariableDeclarationGroupOperation g ? g.Parent : declaration.Parent;
+        if (group is IUsingDeclarationOperation or IUsingOperation)
         {
             return;
         }

@@ -14,12 +14,20 @@ internal static class Verifier<TAnalyzer>
     where TAnalyzer : DiagnosticAnalyzer, new()
 {
     /// <summary>Verifies the diagnostics marked in <paramref name="source"/> with <c>{|ISOnnn:...|}</c>, and that there are no others.</summary>
-    public static Task VerifyAsync(string source, string? editorConfig = null)
+    public static Task VerifyAsync(string source, string? editorConfig = null) => VerifyAsync(source, Array.Empty<DiagnosticResult>(), editorConfig);
+
+    /// <summary>Verifies the marked diagnostics plus <paramref name="expected"/> (for messages and <c>{|#n:...|}</c> locations).</summary>
+    public static Task VerifyAsync(string source, DiagnosticResult[] expected, string? editorConfig = null)
     {
         var test = new AnalyzerTest { TestCode = source };
+        test.ExpectedDiagnostics.AddRange(expected);
         Configure(test.TestState, editorConfig);
         return test.RunAsync(TestContext.Current.CancellationToken);
     }
+
+    /// <summary>A diagnostic expected at the <c>{|#n:...|}</c> markup location <paramref name="markupKey"/>.</summary>
+    public static DiagnosticResult Diagnostic(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, int markupKey = 0)
+        => new DiagnosticResult(descriptor).WithLocation(markupKey);
 
     /// <summary>Verifies the diagnostics in <paramref name="source"/>, then that the fix (and fix-all) turns it into <paramref name="fixedSource"/>.</summary>
     public static Task VerifyFixAsync<TCodeFix>(string source, string fixedSource, int? codeActionIndex = null)
