@@ -53,7 +53,7 @@ public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(
             Descriptors.ISO004AgentCreatedWithNew,
             creation.Syntax.GetLocation(),
-            created.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+            Display.Short(created)));
     }
 
     private static bool IsInsideFactory(IOperation creation, ISymbol containingSymbol, INamedTypeSymbol created, KnownTypes types)

@@ -104,7 +104,7 @@ public sealed class FireAndForgetSessionAnalyzer : DiagnosticAnalyzer
             Descriptors.ISO104SessionCapturedByFireAndForget,
             reference.Syntax.GetLocation(),
             name,
-            type?.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) ?? "?",
+            Display.Short(type),
             work));
     }
 

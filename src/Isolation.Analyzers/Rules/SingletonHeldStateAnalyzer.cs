@@ -144,7 +144,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                 candidate.Member.Kind == SymbolKind.Property ? "property" : "field",
                 candidate.Member.Name,
                 held.ThroughContainer ? "a collection of " + kind : kind,
-                held.Type!.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)));
+                Display.Full(held.Type!)));
         }
     }
 

@@ -61,8 +61,8 @@ public sealed class SingletonRegistrationAnalyzer : DiagnosticAnalyzer
                     context.ReportDiagnostic(Diagnostic.Create(
                         Descriptors.ISO001AgentRegisteredAsSingleton,
                         invocation.Syntax.GetLocation(),
-                        type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat),
-                        type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+                        Display.Full(type),
+                        Display.Short(type)));
                     return;
                 case RequestScopedKind.Session:
                     session ??= type;
@@ -75,7 +75,7 @@ public sealed class SingletonRegistrationAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.ISO101SessionRegisteredAsSingleton,
                 invocation.Syntax.GetLocation(),
-                session.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)));
+                Display.Full(session)));
         }
     }
 }

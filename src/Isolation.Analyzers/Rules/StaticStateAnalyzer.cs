@@ -81,14 +81,14 @@ public sealed class StaticStateAnalyzer : DiagnosticAnalyzer
         if (held.Kind == RequestScopedKind.Agent)
         {
             context.ReportDiagnostic(Diagnostic.Create(
-                Descriptors.ISO002AgentInStaticMember, location, memberKind, member.Name, held.Type!.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)));
+                Descriptors.ISO002AgentInStaticMember, location, memberKind, member.Name, Display.Full(held.Type!)));
             return;
         }
 
         if (held.Kind == RequestScopedKind.Session)
         {
             context.ReportDiagnostic(Diagnostic.Create(
-                Descriptors.ISO102SessionInStaticMember, location, memberKind, member.Name, held.Type!.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)));
+                Descriptors.ISO102SessionInStaticMember, location, memberKind, member.Name, Display.Full(held.Type!)));
             return;
         }
 

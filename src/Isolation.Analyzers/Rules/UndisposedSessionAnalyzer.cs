@@ -91,7 +91,7 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
             declarator.Syntax.GetLocation(),
             properties,
             local.Name,
-            sessionType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
+            Display.Short(sessionType),
             usingKind));
     }
 

@@ -8,6 +8,7 @@ namespace Isolation.Analyzers.Tests.EndToEnd;
 /// analyzers arrive with it, bad code fails the build with exactly the expected ISO diagnostics, good code builds.
 /// Restore is offline: the feed folder for Isolation.Core, the machine's package folder (as a fallback folder) for the rest.
 /// </summary>
+[Collection(DotNetCliCollection.Name)]
 public sealed class PackageConsumerTests : IDisposable
 {
     private const string BadCode = """
