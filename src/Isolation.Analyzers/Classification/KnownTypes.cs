@@ -1,0 +1,179 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+
+namespace Isolation.Analyzers.Classification;
+
+/// <summary>
+/// The types the rules match, resolved once per compilation by metadata name. A type absent from the compilation is
+/// null, and every check against it is false: nothing is ever matched by simple name.
+/// </summary>
+internal sealed class KnownTypes
+{
+    private KnownTypes(Compilation compilation)
+    {
+        IAgent = Get(compilation, "Isolation.IAgent");
+        RequestScopedAttribute = Get(compilation, "Isolation.RequestScopedAttribute");
+        IAgentFactory = Get(compilation, "Isolation.IAgentFactory`1");
+        IsolationScope = Get(compilation, "Isolation.IsolationScope");
+
+        WellKnownSessions = GetAll(
+            compilation,
+            "System.Data.Common.DbConnection",
+            "System.Data.IDbConnection",
+            "System.Data.Common.DbTransaction",
+            "System.Data.IDbTransaction",
+            "Microsoft.EntityFrameworkCore.DbContext",
+            "Microsoft.Agents.AI.AgentSession",
+            "Microsoft.Agents.AI.AgentThread",
+            "Microsoft.SemanticKernel.ChatCompletion.ChatHistory",
+            "Microsoft.SemanticKernel.Agents.AgentThread");
+        ChatMessages = GetAll(compilation, "Microsoft.Extensions.AI.ChatMessage", "Microsoft.SemanticKernel.ChatMessageContent");
+        SharedByDesign = GetAll(compilation, "Microsoft.Agents.AI.AIAgent", "Microsoft.Extensions.AI.IChatClient", "System.Net.Http.HttpClient", "System.Net.Http.HttpMessageInvoker");
+
+        IServiceProvider = Get(compilation, "System.IServiceProvider");
+        ServiceCollectionServiceExtensions = Get(compilation, "Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions");
+        ServiceCollectionDescriptorExtensions = Get(compilation, "Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions");
+        ServiceCollectionHostedServiceExtensions = Get(compilation, "Microsoft.Extensions.DependencyInjection.ServiceCollectionHostedServiceExtensions");
+        ServiceDescriptor = Get(compilation, "Microsoft.Extensions.DependencyInjection.ServiceDescriptor");
+        IHostedService = Get(compilation, "Microsoft.Extensions.Hosting.IHostedService");
+        RequestDelegate = Get(compilation, "Microsoft.AspNetCore.Http.RequestDelegate");
+        HttpContext = Get(compilation, "Microsoft.AspNetCore.Http.HttpContext");
+
+        Hub = Get(compilation, "Microsoft.AspNetCore.SignalR.Hub");
+        HubOfT = Get(compilation, "Microsoft.AspNetCore.SignalR.Hub`1");
+        IHubClientsOfT = Get(compilation, "Microsoft.AspNetCore.SignalR.IHubClients`1");
+        ControllerBase = Get(compilation, "Microsoft.AspNetCore.Mvc.ControllerBase");
+        PageModel = Get(compilation, "Microsoft.AspNetCore.Mvc.RazorPages.PageModel");
+        WebSocket = Get(compilation, "System.Net.WebSockets.WebSocket");
+
+        Task = Get(compilation, "System.Threading.Tasks.Task");
+        TaskOfT = Get(compilation, "System.Threading.Tasks.Task`1");
+        ValueTaskOfT = Get(compilation, "System.Threading.Tasks.ValueTask`1");
+        ValueTask = Get(compilation, "System.Threading.Tasks.ValueTask");
+        TaskFactory = Get(compilation, "System.Threading.Tasks.TaskFactory");
+        ThreadPool = Get(compilation, "System.Threading.ThreadPool");
+        LazyOfT = Get(compilation, "System.Lazy`1");
+        IEnumerableOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_IEnumerable_T);
+        ICollectionOfT = compilation.GetSpecialType(SpecialType.System_Collections_Generic_ICollection_T);
+        KeyValuePair = Get(compilation, "System.Collections.Generic.KeyValuePair`2");
+        ReadOnlyCollection = Get(compilation, "System.Collections.ObjectModel.ReadOnlyCollection`1");
+        ReadOnlyDictionary = Get(compilation, "System.Collections.ObjectModel.ReadOnlyDictionary`2");
+        IDisposable = compilation.GetSpecialType(SpecialType.System_IDisposable);
+        IAsyncDisposable = Get(compilation, "System.IAsyncDisposable");
+        DbCommand = Get(compilation, "System.Data.Common.DbCommand");
+        SessionCreators = GetAll(
+            compilation,
+            "System.Data.Common.DbProviderFactory",
+            "System.Data.Common.DbDataSource",
+            "Microsoft.EntityFrameworkCore.IDbContextFactory`1");
+
+        HasRequestScopedMarkers = IAgent is not null || RequestScopedAttribute is not null || !WellKnownSessions.IsEmpty || !ChatMessages.IsEmpty;
+        HasHandlerTypes = Hub is not null || HubOfT is not null || ControllerBase is not null || PageModel is not null;
+    }
+
+    public INamedTypeSymbol? IAgent { get; }
+
+    public INamedTypeSymbol? RequestScopedAttribute { get; }
+
+    public INamedTypeSymbol? IAgentFactory { get; }
+
+    public INamedTypeSymbol? IsolationScope { get; }
+
+    /// <summary>Per-request session types: a type deriving from or implementing one of them is a session.</summary>
+    public ImmutableArray<INamedTypeSymbol> WellKnownSessions { get; }
+
+    /// <summary>Chat message types: a mutable collection of them is one conversation.</summary>
+    public ImmutableArray<INamedTypeSymbol> ChatMessages { get; }
+
+    /// <summary>Types designed to be shared between requests; never request-scoped, whatever the configuration says.</summary>
+    public ImmutableArray<INamedTypeSymbol> SharedByDesign { get; }
+
+    public INamedTypeSymbol? IServiceProvider { get; }
+
+    public INamedTypeSymbol? ServiceCollectionServiceExtensions { get; }
+
+    public INamedTypeSymbol? ServiceCollectionDescriptorExtensions { get; }
+
+    public INamedTypeSymbol? ServiceCollectionHostedServiceExtensions { get; }
+
+    public INamedTypeSymbol? ServiceDescriptor { get; }
+
+    public INamedTypeSymbol? IHostedService { get; }
+
+    public INamedTypeSymbol? RequestDelegate { get; }
+
+    public INamedTypeSymbol? HttpContext { get; }
+
+    public INamedTypeSymbol? Hub { get; }
+
+    public INamedTypeSymbol? HubOfT { get; }
+
+    public INamedTypeSymbol? IHubClientsOfT { get; }
+
+    public INamedTypeSymbol? ControllerBase { get; }
+
+    public INamedTypeSymbol? PageModel { get; }
+
+    public INamedTypeSymbol? WebSocket { get; }
+
+    public INamedTypeSymbol? Task { get; }
+
+    public INamedTypeSymbol? TaskOfT { get; }
+
+    public INamedTypeSymbol? ValueTaskOfT { get; }
+
+    public INamedTypeSymbol? ValueTask { get; }
+
+    public INamedTypeSymbol? TaskFactory { get; }
+
+    public INamedTypeSymbol? ThreadPool { get; }
+
+    public INamedTypeSymbol? LazyOfT { get; }
+
+    public INamedTypeSymbol IEnumerableOfT { get; }
+
+    public INamedTypeSymbol ICollectionOfT { get; }
+
+    public INamedTypeSymbol? KeyValuePair { get; }
+
+    public INamedTypeSymbol? ReadOnlyCollection { get; }
+
+    public INamedTypeSymbol? ReadOnlyDictionary { get; }
+
+    public INamedTypeSymbol IDisposable { get; }
+
+    public INamedTypeSymbol? IAsyncDisposable { get; }
+
+    public INamedTypeSymbol? DbCommand { get; }
+
+    /// <summary>Types whose methods hand out a new session the caller owns (DbProviderFactory, DbDataSource, IDbContextFactory).</summary>
+    public ImmutableArray<INamedTypeSymbol> SessionCreators { get; }
+
+    /// <summary>False when the compilation contains none of the request-scoped marker types: most rules have nothing to find.</summary>
+    public bool HasRequestScopedMarkers { get; }
+
+    /// <summary>True when SignalR, MVC or Razor Pages is referenced: ISO005 has handler types to check.</summary>
+    public bool HasHandlerTypes { get; }
+
+    public static KnownTypes Create(Compilation compilation) => new(compilation);
+
+    private static INamedTypeSymbol? Get(Compilation compilation, string metadataName)
+    {
+        var type = compilation.GetTypeByMetadataName(metadataName);
+        return type is null || type.TypeKind == TypeKind.Error ? null : type;
+    }
+
+    private static ImmutableArray<INamedTypeSymbol> GetAll(Compilation compilation, params string[] metadataNames)
+    {
+        var builder = ImmutableArray.CreateBuilder<INamedTypeSymbol>(metadataNames.Length);
+        foreach (var name in metadataNames)
+        {
+            if (Get(compilation, name) is { } type)
+            {
+                builder.Add(type);
+            }
+        }
+
+        return builder.ToImmutable();
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Immutable;
+using Isolation.Analyzers.Classification;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Isolation.Analyzers.Rules;
+
+/// <summary>
+/// ISO004: an agent created with <c>new</c> outside a factory or DI. Creation is fine inside a DI factory lambda (a lambda
+/// taking <see cref="System.IServiceProvider"/>), inside an <c>IAgentFactory&lt;T&gt;</c> implementation, inside a method that
+/// returns the agent (a factory method), and inside the agent type itself.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
+{
+    private const int MaxParentDepth = 128;
+
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ISO004AgentCreatedWithNew);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var isolation = IsolationContext.TryGet(start.Compilation, start.Options);
+            if (isolation is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, isolation), OperationKind.ObjectCreation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, IsolationContext isolation)
+    {
+        var creation = (IObjectCreationOperation)context.Operation;
+        if (creation.Type is not INamedTypeSymbol created || created.TypeKind == TypeKind.Error)
+        {
+            return;
+        }
+
+        var classifier = isolation.GetClassifier(context.Options, creation.Syntax.SyntaxTree);
+        if (classifier.Classify(created) != RequestScopedKind.Agent || IsInsideFactory(creation, context.ContainingSymbol, created, isolation.Types))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            Descriptors.ISO004AgentCreatedWithNew,
+            creation.Syntax.GetLocation(),
+            Display.Short(created)));
+    }
+
+    private static bool IsInsideFactory(IOperation creation, ISymbol containingSymbol, INamedTypeSymbol created, KnownTypes types)
+    {
+        // Lambdas and local functions between the creation and its member: a DI factory, or a local factory function.
+        var current = creation.Parent;
+        for (var i = 0; current is not null && i < MaxParentDepth; i++, current = current.Parent)
+        {
+            switch (current)
+            {
+                case IAnonymousFunctionOperation lambda when TakesServiceProvider(lambda.Symbol, types) || ReturnsAgent(lambda.Symbol, created, types):
+                    return true;
+                case ILocalFunctionOperation local when ReturnsAgent(local.Symbol, created, types):
+                    return true;
+            }
+        }
+
+        if (containingSymbol is IMethodSymbol method && (ReturnsAgent(method, created, types) || TakesServiceProvider(method, types)))
+        {
+            return true;
+        }
+
+        // Inside the agent itself (a Clone or static Create) or inside a custom IAgentFactory<T>.
+        for (var type = containingSymbol.ContainingType; type is not null; type = type.ContainingType)
+        {
+            if (created.IsOrDerivesFrom(type.OriginalDefinition) || type.IsOrImplements(types.IAgentFactory))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TakesServiceProvider(IMethodSymbol method, KnownTypes types)
+    {
+        foreach (var parameter in method.Parameters)
+        {
+            if (parameter.Type.IsAssignableTo(types.IServiceProvider))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ReturnsAgent(IMethodSymbol method, INamedTypeSymbol created, KnownTypes types)
+    {
+        var returnType = method.ReturnType;
+        if (returnType is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } wrapper
+            && (wrapper.OriginalDefinition.IsSame(types.TaskOfT) || wrapper.OriginalDefinition.IsSame(types.ValueTaskOfT)))
+        {
+            returnType = wrapper.TypeArguments[0];
+        }
+
+        // 'object' says nothing about agents: only a method whose declared result is an agent type is a factory.
+        return returnType.SpecialType != SpecialType.System_Object && created.IsAssignableTo(returnType as INamedTypeSymbol);
+    }
+}

@@ -1,0 +1,238 @@
+using System.Collections.Immutable;
+using Isolation.Analyzers.Classification;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Isolation.Analyzers.Rules;
+
+/// <summary>
+/// ISO103: a disposable session created into a local (<c>new SqliteConnection(...)</c>, <c>new AppDbContext(...)</c>,
+/// <c>dataSource.OpenConnectionAsync()</c>, <c>contextFactory.CreateDbContext()</c>) that is never disposed and never
+/// leaves the method. Shape-based on purpose: a local that is returned, stored, passed to another method or captured
+/// may have been handed to a new owner, so the rule stays quiet about it.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>The property the code fix reads: "await using" when the session is async-disposable in an async method.</summary>
+    internal const string UsingKindProperty = "UsingKind";
+
+    private const int MaxParentDepth = 128;
+
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ISO103SessionNotDisposed);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var isolation = IsolationContext.TryGet(start.Compilation, start.Options);
+            if (isolation is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, isolation), OperationKind.VariableDeclarator);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, IsolationContext isolation)
+    {
+        var declarator = (IVariableDeclaratorOperation)context.Operation;
+        var initializer = declarator.GetVariableInitializer()?.Value;
+        if (initializer is null || declarator.Parent is not IVariableDeclarationOperation declaration)
+        {
+            return;
+        }
+
+        // 'using var x = ...' and 'using (var x = ...)' are disposed on every path.
+        var group = declaration.Parent is IVariableDeclarationGroupOperation g ? g.Parent : declaration.Parent;
+        if (group is IUsingDeclarationOperation or IUsingOperation)
+        {
+            return;
+        }
+
+        var local = declarator.Symbol;
+        var types = isolation.Types;
+        var created = Unwrap(initializer);
+        if (created is IAwaitOperation awaited)
+        {
+            created = Unwrap(awaited.Operation);
+        }
+
+        if (!IsSessionCreation(created, types))
+        {
+            return;
+        }
+
+        var sessionType = local.Type.TypeKind == TypeKind.Error ? created.Type : local.Type;
+        var classifier = isolation.GetClassifier(context.Options, declarator.Syntax.SyntaxTree);
+        if (sessionType is null || classifier.Classify(sessionType) != RequestScopedKind.Session
+            || !(sessionType.IsAssignableTo(types.IDisposable) || sessionType.IsAssignableTo(types.IAsyncDisposable)))
+        {
+            return;
+        }
+
+        var body = FindBody(declarator);
+        if (body is null || IsDisposedOrEscapes(body, local, types))
+        {
+            return;
+        }
+
+        var asyncUsing = sessionType.IsAssignableTo(types.IAsyncDisposable) && IsInAsyncCode(declarator, context.ContainingSymbol);
+        var usingKind = asyncUsing ? "await using" : "using";
+        var properties = ImmutableDictionary<string, string?>.Empty.Add(UsingKindProperty, usingKind);
+        context.ReportDiagnostic(Diagnostic.Create(
+            Descriptors.ISO103SessionNotDisposed,
+            declarator.Syntax.GetLocation(),
+            properties,
+            local.Name,
+            Display.Short(sessionType),
+            usingKind));
+    }
+
+    private static bool IsSessionCreation(IOperation operation, KnownTypes types)
+    {
+        switch (operation)
+        {
+            case IObjectCreationOperation:
+                return true;
+            case IInvocationOperation invocation:
+                // Only factories that are known to hand ownership to the caller; any other call may return a shared instance.
+                var containing = invocation.TargetMethod.ContainingType;
+                foreach (var creator in types.SessionCreators)
+                {
+                    if (containing.IsAssignableTo(creator))
+                    {
+                        return invocation.TargetMethod.Name.StartsWith("Create", System.StringComparison.Ordinal)
+                            || invocation.TargetMethod.Name.StartsWith("Open", System.StringComparison.Ordinal);
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private static IOperation? FindBody(IOperation operation)
+    {
+        IOperation? body = null;
+        var current = operation.Parent;
+        for (var i = 0; current is not null && i < MaxParentDepth; i++, current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return current;
+            }
+
+            body = current;
+        }
+
+        return current is null ? body : null;
+    }
+
+    private static bool IsDisposedOrEscapes(IOperation body, ILocalSymbol local, KnownTypes types)
+    {
+        foreach (var descendant in body.Descendants())
+        {
+            if (descendant is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            if (IsDisposedOrEscapes(reference, body, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsDisposedOrEscapes(ILocalReferenceOperation reference, IOperation body, KnownTypes types)
+    {
+        IOperation current = reference;
+        var parent = current.Parent;
+        for (var i = 0; parent is IConversionOperation or IParenthesizedOperation && i < 8; i++)
+        {
+            current = parent;
+            parent = current.Parent;
+        }
+
+        switch (parent)
+        {
+            case IInvocationOperation invocation when invocation.Instance == current:
+                return invocation.TargetMethod.Name is "Dispose" or "DisposeAsync" or "Close" or "CloseAsync";
+            case IConditionalAccessOperation conditional when conditional.Operation == current:
+                return conditional.WhenNotNull is IInvocationOperation { TargetMethod.Name: "Dispose" or "DisposeAsync" or "Close" or "CloseAsync" };
+            case IUsingOperation:
+                return true;
+            case IArgumentOperation argument:
+                // An extension method receiver (Dapper's conn.QueryAsync) or a command's constructor uses the session
+                // without taking ownership; any other argument may hand it to a new owner.
+                if (argument.Parent is IInvocationOperation { TargetMethod.IsExtensionMethod: true } call && call.Arguments.Length > 0 && call.Arguments[0] == argument)
+                {
+                    return false;
+                }
+
+                return !(argument.Parent is IObjectCreationOperation creation && creation.Type.IsOrDerivesFrom(types.DbCommand));
+            case IReturnOperation:
+            case ISimpleAssignmentOperation assignment when assignment.Value == current:
+            case IVariableInitializerOperation:
+            case IFieldInitializerOperation:
+            case IPropertyInitializerOperation:
+            case ITupleOperation:
+            case IArrayInitializerOperation:
+            case IObjectOrCollectionInitializerOperation:
+            case IMemberInitializerOperation:
+            case IAnonymousObjectCreationOperation:
+            case ICoalesceOperation:
+            case IConditionalOperation:
+            case ISwitchExpressionArmOperation:
+                return true;
+        }
+
+        // A reference from inside a lambda or local function is a capture: the closure may outlive this method.
+        for (var ancestor = parent; ancestor is not null && ancestor != body; ancestor = ancestor.Parent)
+        {
+            if (ancestor is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInAsyncCode(IOperation operation, ISymbol containingSymbol)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case IAnonymousFunctionOperation lambda:
+                    return lambda.Symbol.IsAsync;
+                case ILocalFunctionOperation local:
+                    return local.Symbol.IsAsync;
+            }
+        }
+
+        return containingSymbol is IMethodSymbol { IsAsync: true };
+    }
+
+    private static IOperation Unwrap(IOperation operation)
+    {
+        var current = operation;
+        for (var i = 0; i < 8 && current is IConversionOperation conversion; i++)
+        {
+            current = conversion.Operand;
+        }
+
+        return current;
+    }
+}

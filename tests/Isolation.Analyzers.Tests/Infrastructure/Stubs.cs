@@ -1,0 +1,207 @@
+namespace Isolation.Analyzers.Tests.Infrastructure;
+
+/// <summary>
+/// Small declarations of the well-known external types, with their real namespaces and metadata names, so the tests
+/// compile offline against Basic.Reference.Assemblies without the real packages. The analyzers match these exactly as
+/// they match the real types: by metadata name and symbol equality.
+/// </summary>
+internal static class Stubs
+{
+    public const string FileName = "Stubs.cs";
+
+    public const string Source = """
+        #nullable enable
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        namespace Isolation
+        {
+            public interface IAgent { }
+
+            [AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Interface, Inherited = true)]
+            public sealed class RequestScopedAttribute : Attribute { }
+
+            public interface IAgentFactory<out TAgent> where TAgent : class { TAgent Create(IsolationScope scope); }
+
+            public sealed class IsolationScope : IAsyncDisposable, IDisposable
+            {
+                public TAgent GetAgent<TAgent>() where TAgent : class => throw new NotSupportedException();
+                public ValueTask DisposeAsync() => default;
+                public void Dispose() { }
+            }
+        }
+
+        namespace Microsoft.Extensions.DependencyInjection
+        {
+            public interface IServiceCollection : IList<ServiceDescriptor> { }
+
+            public enum ServiceLifetime { Singleton, Scoped, Transient }
+
+            public class ServiceDescriptor
+            {
+                public static ServiceDescriptor Singleton<TService, TImplementation>() where TService : class where TImplementation : class, TService => null!;
+                public static ServiceDescriptor Singleton(Type serviceType, object implementationInstance) => null!;
+                public static ServiceDescriptor Scoped<TService, TImplementation>() where TService : class where TImplementation : class, TService => null!;
+            }
+
+            public static class ServiceCollectionServiceExtensions
+            {
+                public static IServiceCollection AddSingleton<TService>(this IServiceCollection services) where TService : class => services;
+                public static IServiceCollection AddSingleton<TService, TImplementation>(this IServiceCollection services) where TService : class where TImplementation : class, TService => services;
+                public static IServiceCollection AddSingleton<TService>(this IServiceCollection services, TService implementationInstance) where TService : class => services;
+                public static IServiceCollection AddSingleton<TService>(this IServiceCollection services, Func<IServiceProvider, TService> implementationFactory) where TService : class => services;
+                public static IServiceCollection AddSingleton(this IServiceCollection services, Type serviceType) => services;
+                public static IServiceCollection AddSingleton(this IServiceCollection services, Type serviceType, Type implementationType) => services;
+                public static IServiceCollection AddSingleton(this IServiceCollection services, Type serviceType, object implementationInstance) => services;
+                public static IServiceCollection AddKeyedSingleton<TService>(this IServiceCollection services, object? serviceKey) where TService : class => services;
+                public static IServiceCollection AddKeyedSingleton<TService>(this IServiceCollection services, object? serviceKey, TService implementationInstance) where TService : class => services;
+                public static IServiceCollection AddScoped<TService>(this IServiceCollection services) where TService : class => services;
+                public static IServiceCollection AddScoped<TService, TImplementation>(this IServiceCollection services) where TService : class where TImplementation : class, TService => services;
+                public static IServiceCollection AddScoped<TService>(this IServiceCollection services, Func<IServiceProvider, TService> implementationFactory) where TService : class => services;
+                public static IServiceCollection AddScoped(this IServiceCollection services, Type serviceType, Type implementationType) => services;
+                public static IServiceCollection AddKeyedScoped<TService>(this IServiceCollection services, object? serviceKey) where TService : class => services;
+                public static IServiceCollection AddTransient<TService>(this IServiceCollection services) where TService : class => services;
+            }
+
+            public static class ServiceCollectionHostedServiceExtensions
+            {
+                public static IServiceCollection AddHostedService<THostedService>(this IServiceCollection services) where THostedService : class, Microsoft.Extensions.Hosting.IHostedService => services;
+            }
+
+            public static class IsolationServiceCollectionExtensions
+            {
+                public static IServiceCollection AddIsolatedAgent<TAgent>(this IServiceCollection services) where TAgent : class => services;
+                public static IServiceCollection AddIsolatedAgent<TAgent>(this IServiceCollection services, Func<IServiceProvider, TAgent> factory) where TAgent : class => services;
+            }
+        }
+
+        namespace Microsoft.Extensions.DependencyInjection.Extensions
+        {
+            public static class ServiceCollectionDescriptorExtensions
+            {
+                public static void TryAddSingleton<TService>(this IServiceCollection collection) where TService : class { }
+                public static void TryAddSingleton<TService, TImplementation>(this IServiceCollection collection) where TService : class where TImplementation : class, TService { }
+                public static void TryAddScoped<TService>(this IServiceCollection collection) where TService : class { }
+                public static void TryAddScoped<TService, TImplementation>(this IServiceCollection collection) where TService : class where TImplementation : class, TService { }
+            }
+        }
+
+        namespace Microsoft.Extensions.Hosting
+        {
+            public interface IHostedService
+            {
+                Task StartAsync(CancellationToken cancellationToken);
+                Task StopAsync(CancellationToken cancellationToken);
+            }
+
+            public abstract class BackgroundService : IHostedService, IDisposable
+            {
+                protected abstract Task ExecuteAsync(CancellationToken stoppingToken);
+                public virtual Task StartAsync(CancellationToken cancellationToken) => ExecuteAsync(cancellationToken);
+                public virtual Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+                public virtual void Dispose() { }
+            }
+        }
+
+        namespace Microsoft.EntityFrameworkCore
+        {
+            public class DbContext : IDisposable, IAsyncDisposable
+            {
+                public virtual Task<int> SaveChangesAsync(CancellationToken cancellationToken = default) => Task.FromResult(0);
+                public virtual void Dispose() { }
+                public virtual ValueTask DisposeAsync() => default;
+            }
+
+            public interface IDbContextFactory<TContext> where TContext : DbContext
+            {
+                TContext CreateDbContext();
+            }
+        }
+
+        namespace Microsoft.Agents.AI
+        {
+            public abstract class AIAgent { }
+            public abstract class AgentSession { }
+        }
+
+        namespace Microsoft.Extensions.AI
+        {
+            public class ChatMessage { }
+            public interface IChatClient : IDisposable { }
+        }
+
+        namespace Microsoft.SemanticKernel
+        {
+            public class ChatMessageContent { }
+        }
+
+        namespace Microsoft.SemanticKernel.ChatCompletion
+        {
+            public class ChatHistory : List<Microsoft.SemanticKernel.ChatMessageContent> { }
+        }
+
+        namespace Microsoft.SemanticKernel.Agents
+        {
+            public abstract class AgentThread { }
+        }
+
+        namespace Microsoft.AspNetCore.Http
+        {
+            public abstract class HttpContext { }
+            public delegate Task RequestDelegate(HttpContext context);
+        }
+
+        namespace Microsoft.AspNetCore.SignalR
+        {
+            public interface IClientProxy { Task SendCoreAsync(string method, object?[] args, CancellationToken cancellationToken = default); }
+
+            public static class ClientProxyExtensions
+            {
+                public static Task SendAsync(this IClientProxy clientProxy, string method, object? arg1, CancellationToken cancellationToken = default)
+                    => clientProxy.SendCoreAsync(method, new[] { arg1 }, cancellationToken);
+            }
+
+            public interface IHubClients<T>
+            {
+                T All { get; }
+                T AllExcept(IReadOnlyList<string> excludedConnectionIds);
+                T Client(string connectionId);
+                T User(string userId);
+                T Group(string groupName);
+            }
+
+            public interface IHubCallerClients<T> : IHubClients<T>
+            {
+                T Caller { get; }
+                T Others { get; }
+            }
+
+            public interface IHubClients : IHubClients<IClientProxy> { }
+            public interface IHubCallerClients : IHubCallerClients<IClientProxy>, IHubClients { }
+
+            public abstract class Hub : IDisposable
+            {
+                public IHubCallerClients Clients { get; set; } = null!;
+                public void Dispose() { }
+            }
+
+            public interface IHubContext<out THub> where THub : Hub
+            {
+                IHubClients Clients { get; }
+            }
+        }
+
+        namespace Microsoft.AspNetCore.Mvc
+        {
+            public abstract class ControllerBase { }
+            public abstract class Controller : ControllerBase { }
+        }
+
+        namespace Microsoft.AspNetCore.Mvc.RazorPages
+        {
+            public abstract class PageModel { }
+        }
+        """;
+}

@@ -1,0 +1,150 @@
+using Isolation.Analyzers.Rules;
+using Isolation.Analyzers.Tests.Infrastructure;
+
+namespace Isolation.Analyzers.Tests.Rules;
+
+public sealed class SingletonHeldStateAnalyzerTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Data.Common;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Isolation;
+        using Microsoft.AspNetCore.Http;
+        using Microsoft.Extensions.DependencyInjection;
+        using Microsoft.Extensions.Hosting;
+
+        """;
+
+    [Fact]
+    public async Task Analyze_RegisteredSingletonHoldingAgentsAndSessions_ReportsISO003()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class TriageAgent : IAgent { }
+
+            public class AgentRegistryBase
+            {
+                protected readonly Dictionary<string, TriageAgent> {|ISO003:_byUser|} = new();
+            }
+
+            public sealed class AgentRegistry : AgentRegistryBase
+            {
+                private readonly ConcurrentDictionary<string, DbConnection> {|ISO003:_connections|} = new();
+                public TriageAgent? {|ISO003:Current|} { get; set; }
+                private readonly List<Microsoft.Extensions.AI.ChatMessage> {|ISO003:_history|} = new();
+                private readonly System.Net.Http.HttpClient _http = new();
+            }
+
+            public interface IChatStore { }
+            public sealed class ChatStore : IChatStore
+            {
+                private readonly Microsoft.SemanticKernel.ChatCompletion.ChatHistory {|ISO003:_history|} = new();
+            }
+
+            public sealed class ScopedService
+            {
+                private readonly TriageAgent _agent = new();
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.AddSingleton<AgentRegistry>();
+                    services.AddSingleton<IChatStore>(sp => new ChatStore());
+                    services.AddScoped<ScopedService>();
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_HostedServiceAndMiddlewareHoldingSessions_ReportsISO003()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class AppDb : Microsoft.EntityFrameworkCore.DbContext { }
+
+            public sealed class Indexer : BackgroundService
+            {
+                private readonly AppDb {|ISO003:_db|};
+                public Indexer(AppDb db) => _db = db;
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => _db.SaveChangesAsync(stoppingToken);
+            }
+
+            public sealed class TenantMiddleware
+            {
+                private readonly RequestDelegate _next;
+                private readonly Microsoft.Agents.AI.AgentSession {|ISO003:_session|};
+                public TenantMiddleware(RequestDelegate next, Microsoft.Agents.AI.AgentSession session) { _next = next; _session = session; }
+                public Task InvokeAsync(HttpContext context) => _next(context);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_StatelessSingletonsAndFactories_NoDiagnostic()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class TriageAgent : IAgent { }
+            public sealed class AppDb : Microsoft.EntityFrameworkCore.DbContext { }
+
+            // A stateless "agent service" singleton: the name says agent, the type does not.
+            public sealed class FooAgentService
+            {
+                private readonly IAgentFactory<TriageAgent> _factory;
+                private readonly Microsoft.EntityFrameworkCore.IDbContextFactory<AppDb> _dbFactory;
+                private readonly Microsoft.Agents.AI.AIAgent _shared;
+                private readonly Microsoft.Extensions.AI.IChatClient _client;
+                private readonly DbDataSource _dataSource;
+                private readonly Func<TriageAgent> _create;
+                private readonly IReadOnlyList<Microsoft.Extensions.AI.ChatMessage> _fewShot;
+                public FooAgentService(IAgentFactory<TriageAgent> factory, Microsoft.EntityFrameworkCore.IDbContextFactory<AppDb> dbFactory, Microsoft.Agents.AI.AIAgent shared, Microsoft.Extensions.AI.IChatClient client, DbDataSource dataSource, Func<TriageAgent> create)
+                {
+                    _factory = factory; _dbFactory = dbFactory; _shared = shared; _client = client; _dataSource = dataSource; _create = create; _fewShot = Array.Empty<Microsoft.Extensions.AI.ChatMessage>();
+                }
+            }
+
+            public sealed class CosmosDbContext<T> { }
+            public sealed class CosmosStore { private readonly CosmosDbContext<int> _context = new(); }
+
+            // An agent holding its own session is per-request itself.
+            public sealed class ResearchAgent : IAgent { private readonly AppDb _db = new(); }
+
+            public sealed class Worker : BackgroundService
+            {
+                private readonly IServiceScopeFactoryLike _scopes;
+                public Worker(IServiceScopeFactoryLike scopes) => _scopes = scopes;
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+
+            public interface IServiceScopeFactoryLike { }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.AddSingleton<FooAgentService>();
+                    services.AddSingleton<CosmosStore>();
+                    services.AddSingleton<ResearchAgent>();
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_SingletonTypesFromEditorConfig_ReportsISO003()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(
+            Usings + """
+            namespace MyApp.Infrastructure
+            {
+                public sealed class ConnectionCache { private readonly List<System.Data.IDbConnection> {|ISO003:_pool|} = new(); }
+                public sealed class Other { private readonly List<System.Data.IDbConnection> _pool = new(); }
+            }
+            """,
+            "isolation.singleton_types = MyApp.Infrastructure.*Cache");
+    }
+}
