@@ -1,0 +1,33 @@
+namespace ChatServer.Simulation;
+
+/// <summary>The <c>simulate</c> command: parse, run, print, and turn the verdict into an exit code.</summary>
+public static class SimulateCommand
+{
+    public const int Held = 0;
+    public const int Broken = 1;
+    public const int BadUsage = 2;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var options = SimulationOptions.Parse(args, out var problem, out var help);
+        if (help)
+        {
+            await output.WriteLineAsync(SimulationOptions.Usage);
+            return Held;
+        }
+
+        if (options is null)
+        {
+            await error.WriteLineAsync("simulate: " + problem);
+            await error.WriteLineAsync();
+            await error.WriteLineAsync(SimulationOptions.Usage);
+            return BadUsage;
+        }
+
+        var report = await ChatSimulation.RunAsync(options, output, configure: null, cancellationToken);
+        report.Write(output);
+        return report.IsolationHeld ? Held : Broken;
+    }
+}
