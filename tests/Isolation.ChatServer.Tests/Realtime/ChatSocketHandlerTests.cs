@@ -217,8 +217,13 @@ public sealed class ChatSocketHandlerTests
         // Two hanging runs hold both of alice's slots until they are cancelled.
         await alice.SendAsync(new { type = "chat", runId = "h1", text = "Tell me about isolation. #hang" }, Ct);
         await alice.SendAsync(new { type = "chat", runId = "h2", text = "Tell me about isolation. #hang" }, Ct);
-        await alice.NextAsync(e => e.RunId == "h1" && e.Type == AgentEventTypes.ToolExecuting, Ct);
-        await alice.NextAsync(e => e.RunId == "h2" && e.Type == AgentEventTypes.ToolExecuting, Ct);
+        var hanging = new HashSet<string>(StringComparer.Ordinal);
+        while (hanging.Count < 2)
+        {
+            // Both runs are inside their tool, in whichever order they got there.
+            hanging.Add((await alice.NextAsync(e => e.Type == AgentEventTypes.ToolExecuting, Ct)).RunId!);
+        }
+
         await alice.SendAsync(new { type = "chat", runId = "third", text = "What time is it?" }, Ct);
 
         var rejected = await alice.NextAsync(e => e.RunId == "third", Ct);
