@@ -7,7 +7,12 @@ public static class SimulateCommand
     public const int Broken = 1;
     public const int BadUsage = 2;
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken) =>
+        RunAsync(args, output, error, configure: null, cancellationToken);
+
+    /// <summary>Runs the command; <paramref name="configure"/> changes the simulated server (tests use it to plant a bug).</summary>
+    internal static async Task<int> RunAsync(
+        IReadOnlyList<string> args, TextWriter output, TextWriter error, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
@@ -26,7 +31,7 @@ public static class SimulateCommand
             return BadUsage;
         }
 
-        var report = await ChatSimulation.RunAsync(options, output, configure: null, cancellationToken);
+        var report = await ChatSimulation.RunAsync(options, output, configure, cancellationToken);
         report.Write(output);
         return report.IsolationHeld ? Held : Broken;
     }

@@ -48,6 +48,9 @@ public sealed class SimulationReport
 
     public IReadOnlyDictionary<InjectedFailure, int> Injected { get; private set; } = new Dictionary<InjectedFailure, int>();
 
+    /// <summary>Gets how the runs of each kind ended, as their terminal event's status said (<c>none</c> when no terminal event arrived).</summary>
+    public IReadOnlyDictionary<InjectedFailure, IReadOnlyDictionary<string, int>> Outcomes { get; private set; } = new Dictionary<InjectedFailure, IReadOnlyDictionary<string, int>>();
+
     public TimeSpan Elapsed { get; private set; }
 
     public double CleanP50Ms { get; private set; }
@@ -146,6 +149,7 @@ public sealed class SimulationReport
         }
 
         report.Injected = injected;
+        report.Outcomes = outcomes.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, int>)kv.Value);
         report.RunsWithOneTerminal = oneTerminal;
         report.CleanRuns = cleanRuns;
         report.CleanRunsCompleted = cleanCompleted;
