@@ -1,0 +1,105 @@
+using ChatServer.Tests.Infrastructure;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+
+namespace ChatServer.Tests.Dashboard;
+
+/// <summary>
+/// The dashboard page in Debian's Chromium (headless, driven by Selenium through Debian's chromedriver; never a downloaded
+/// browser). Without Chromium the test is skipped with the reason locally and fails under <c>CI=true</c>.
+/// </summary>
+public sealed class DashboardBrowserTests
+{
+    private const string ChromiumPath = "/usr/bin/chromium";
+    private const string ChromedriverPath = "/usr/bin/chromedriver";
+    private static readonly TimeSpan PageWait = TimeSpan.FromSeconds(20);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Dashboard_LiveScoreThenAProvokedViolation_PageShowsIt()
+    {
+        RequireChromium();
+        await using var server = await TestChatServer.StartAsync(new Dictionary<string, string?> { ["Chat:ViolationProbe"] = "true" }, Ct);
+        var profile = Directory.CreateTempSubdirectory("chromium-profile-");
+        try
+        {
+            using var driver = StartChromium(profile.FullName);
+            driver.Navigate().GoToUrl(new Uri(server.Address, "/dashboard"));
+            var wait = new WebDriverWait(driver, PageWait);
+
+            // Loads and shows the live score (no violation yet), fed by /api/isolation.
+            wait.Until(d => d.FindElement(By.Id("score")).Text == "1.0000");
+            Assert.Contains("ok", driver.FindElement(By.Id("score")).GetAttribute("class"), StringComparison.Ordinal);
+
+            // A chat run shows up in "runs by status" on a later poll.
+            await using (var alice = await server.ConnectAsync("alice", Ct))
+            {
+                await alice.SendAsync(new { type = "chat", runId = "r", text = "What time is it?" }, Ct);
+                await alice.RunEventsAsync("r", Ct);
+                wait.Until(d => Cell(d, "runs", "completed") == "1");
+            }
+
+            // Provoke a real violation: the shared probe agent handed to a second user's scope.
+            using (var response = await server.Http.PostAsync(new Uri("/api/diagnostics/violation", UriKind.Relative), null, Ct))
+            {
+                response.EnsureSuccessStatusCode();
+            }
+
+            wait.Until(d => Cell(d, "violation-kinds", "singleton_reuse") == "1");
+            var score = double.Parse(driver.FindElement(By.Id("score")).GetAttribute("data-score")!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(score, 0, 0.999);
+            Assert.Contains("bad", driver.FindElement(By.Id("score")).GetAttribute("class"), StringComparison.Ordinal);
+            Assert.Equal("1", driver.FindElement(By.Id("violations")).Text);
+            var recent = driver.FindElements(By.CssSelector("#recent tr.violation"));
+            Assert.Contains(recent, row => row.Text.Contains("singleton_reuse", StringComparison.Ordinal) && row.Text.Contains("ProbeAgent", StringComparison.Ordinal));
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+
+    private static string? Cell(IWebDriver driver, string table, string key)
+    {
+        var rows = driver.FindElements(By.CssSelector($"#{table} tr[data-key='{key}'] td"));
+        return rows.Count == 2 ? rows[1].Text : null;
+    }
+
+    private static ChromeDriver StartChromium(string profile)
+    {
+        var options = new ChromeOptions { BinaryLocation = ChromiumPath };
+        options.AddArguments(
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--user-data-dir=" + profile);
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromedriverPath)!, Path.GetFileName(ChromedriverPath));
+        service.HideCommandPromptWindow = true;
+        service.SuppressInitialDiagnosticInformation = true;
+        return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+    }
+
+    private static void RequireChromium()
+    {
+        if (File.Exists(ChromiumPath) && File.Exists(ChromedriverPath))
+        {
+            return;
+        }
+
+        var reason = $"Dashboard browser test needs Debian's Chromium at {ChromiumPath} and {ChromedriverPath}; run 'source .ci/setup.d/20-chromium.sh' as root (apt-get install chromium chromium-driver).";
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            Assert.Fail(reason + " CI=true, so this is a failure, not a skip.");
+        }
+
+        Assert.Skip(reason);
+    }
+}
