@@ -29,6 +29,9 @@ public sealed class DashboardBrowserTests
             driver.Navigate().GoToUrl(new Uri(server.Address, "/dashboard"));
             var wait = new WebDriverWait(driver, PageWait);
 
+            // The page re-renders its tables on every poll: an element found just before a render is gone after it.
+            wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException));
+
             // Loads and shows the live score (no violation yet), fed by /api/isolation.
             wait.Until(d => d.FindElement(By.Id("score")).Text == "1.0000");
             Assert.Contains("ok", driver.FindElement(By.Id("score")).GetAttribute("class"), StringComparison.Ordinal);
@@ -52,8 +55,8 @@ public sealed class DashboardBrowserTests
             Assert.InRange(score, 0, 0.999);
             Assert.Contains("bad", driver.FindElement(By.Id("score")).GetAttribute("class"), StringComparison.Ordinal);
             Assert.Equal("1", driver.FindElement(By.Id("violations")).Text);
-            var recent = driver.FindElements(By.CssSelector("#recent tr.violation"));
-            Assert.Contains(recent, row => row.Text.Contains("singleton_reuse", StringComparison.Ordinal) && row.Text.Contains("ProbeAgent", StringComparison.Ordinal));
+            var recent = wait.Until(d => d.FindElements(By.CssSelector("#recent tr.violation")).Select(row => row.Text).ToList());
+            Assert.Contains(recent, row => row.Contains("singleton_reuse", StringComparison.Ordinal) && row.Contains("ProbeAgent", StringComparison.Ordinal));
         }
         finally
         {
