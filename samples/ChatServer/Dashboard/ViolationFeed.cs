@@ -44,5 +44,3 @@ public sealed class ViolationFeed : IDisposable
         }
     }
 }
-
-public sealed record ViolationItem(DateTimeOffset At, string Kind, bool IsLeak, string ResourceType, string Message);

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace ChatServer.Realtime;
 
 /// <summary>
@@ -16,7 +14,3 @@ public sealed class ClientMessage
 
     public string? ThreadId { get; set; }
 }
-
-[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(ClientMessage))]
-internal sealed partial class ClientMessageJsonContext : JsonSerializerContext;
