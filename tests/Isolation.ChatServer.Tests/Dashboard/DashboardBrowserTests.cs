@@ -1,6 +1,5 @@
 using ChatServer.Tests.Infrastructure;
 using OpenQA.Selenium;
-using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
 
 namespace ChatServer.Tests.Dashboard;
@@ -11,8 +10,6 @@ namespace ChatServer.Tests.Dashboard;
 /// </summary>
 public sealed class DashboardBrowserTests
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
-    private const string ChromedriverPath = "/usr/bin/chromedriver";
     private static readonly TimeSpan PageWait = TimeSpan.FromSeconds(20);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -20,12 +17,12 @@ public sealed class DashboardBrowserTests
     [Fact]
     public async Task Dashboard_LiveScoreThenAProvokedViolation_PageShowsIt()
     {
-        RequireChromium();
+        Chromium.Require();
         await using var server = await TestChatServer.StartAsync(new Dictionary<string, string?> { ["Chat:ViolationProbe"] = "true" }, Ct);
         var profile = Directory.CreateTempSubdirectory("chromium-profile-");
         try
         {
-            using var driver = StartChromium(profile.FullName);
+            using var driver = Chromium.Start(profile.FullName);
             driver.Navigate().GoToUrl(new Uri(server.Address, "/dashboard"));
             var wait = new WebDriverWait(driver, PageWait);
 
@@ -68,41 +65,5 @@ public sealed class DashboardBrowserTests
     {
         var rows = driver.FindElements(By.CssSelector($"#{table} tr[data-key='{key}'] td"));
         return rows.Count == 2 ? rows[1].Text : null;
-    }
-
-    private static ChromeDriver StartChromium(string profile)
-    {
-        var options = new ChromeOptions { BinaryLocation = ChromiumPath };
-        options.AddArguments(
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--user-data-dir=" + profile);
-        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromedriverPath)!, Path.GetFileName(ChromedriverPath));
-        service.HideCommandPromptWindow = true;
-        service.SuppressInitialDiagnosticInformation = true;
-        return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
-    }
-
-    private static void RequireChromium()
-    {
-        if (File.Exists(ChromiumPath) && File.Exists(ChromedriverPath))
-        {
-            return;
-        }
-
-        var reason = $"Dashboard browser test needs Debian's Chromium at {ChromiumPath} and {ChromedriverPath}; run 'source .ci/setup.d/20-chromium.sh' as root (apt-get install chromium chromium-driver).";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail(reason + " CI=true, so this is a failure, not a skip.");
-        }
-
-        Assert.Skip(reason);
     }
 }
