@@ -31,7 +31,18 @@ public static class SimulateCommand
             return BadUsage;
         }
 
-        var report = await ChatSimulation.RunAsync(options, output, configure, cancellationToken);
+        SimulationReport report;
+        try
+        {
+            report = await ChatSimulation.RunAsync(options, output, configure, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException or System.Net.WebSockets.WebSocketException or TimeoutException)
+        {
+            // Isolation could not be checked, so it is not reported as held.
+            await error.WriteLineAsync($"simulate: the simulation could not run: {ex.GetType().Name}: {ex.Message}");
+            return Broken;
+        }
+
         report.Write(output);
         return report.IsolationHeld ? Held : Broken;
     }

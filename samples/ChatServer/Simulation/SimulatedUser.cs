@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.WebSockets;
 using System.Text.Json;
 using Isolation;
 
@@ -47,6 +48,19 @@ internal sealed class SimulatedUser
 
     /// <summary>Sends the user's runs one after another, each after the previous one ended.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAllAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or IOException)
+        {
+            // A connection the simulator did not mean to lose: the runs it did not get to are reported as not ended.
+            _tally.ClientFailed($"{UserId}: {ex.Message}");
+        }
+    }
+
+    private async Task RunAllAsync(CancellationToken cancellationToken)
     {
         foreach (var run in _runs)
         {

@@ -16,7 +16,8 @@ public sealed record SimulationOptions
         Usage: dotnet run --project samples/ChatServer -- simulate [options]
 
         Starts the chat server on a free loopback port, drives simulated users over real WebSockets with injected
-        failures, and prints an isolation report. Exit code 0 when isolation held, 1 when it did not, 2 for bad options.
+        failures, and prints an isolation report. Exit code 0 when isolation held, 1 when it did not (or could not be
+        checked), 2 for bad options.
 
         Options:
           --users N          simulated users, 1 to 2000 (default 100)

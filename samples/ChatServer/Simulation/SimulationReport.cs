@@ -205,6 +205,11 @@ public sealed class SimulationReport
             report._failures.Add($"the server did not drain: {(drained ? "all work returned" : "work still running 20 s after the last run ended")}, {connectionsLeft} connections still registered");
         }
 
+        if (tally.ClientFailures > 0)
+        {
+            report._failures.Add($"{tally.ClientFailures} simulated users lost a connection they did not mean to drop: " + string.Join("; ", tally.ClientFailureExamples));
+        }
+
         if (tally.ProtocolErrors > 0)
         {
             report._failures.Add($"{tally.ProtocolErrors} protocol errors: the simulator sent something the server refused");

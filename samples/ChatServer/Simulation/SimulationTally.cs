@@ -7,9 +7,11 @@ internal sealed class SimulationTally
 {
     private const int KeptExamples = 10;
     private readonly ConcurrentQueue<string> _crossUserExamples = new();
+    private readonly ConcurrentQueue<string> _clientFailureExamples = new();
     private long _events;
     private long _crossUser;
     private long _protocolErrors;
+    private long _clientFailures;
     private int _finished;
 
     public long Events => Interlocked.Read(ref _events);
@@ -20,13 +22,25 @@ internal sealed class SimulationTally
 
     public int Finished => Volatile.Read(ref _finished);
 
+    public long ClientFailures => Interlocked.Read(ref _clientFailures);
+
     public IReadOnlyCollection<string> CrossUserExamples => _crossUserExamples;
+
+    public IReadOnlyCollection<string> ClientFailureExamples => _clientFailureExamples;
 
     public void EventReceived() => Interlocked.Increment(ref _events);
 
     public void RunFinished() => Interlocked.Increment(ref _finished);
 
     public void ProtocolError(string description) => Interlocked.Increment(ref _protocolErrors);
+
+    public void ClientFailed(string description)
+    {
+        if (Interlocked.Increment(ref _clientFailures) <= KeptExamples)
+        {
+            _clientFailureExamples.Enqueue(description);
+        }
+    }
 
     public void CrossUser(string description)
     {
