@@ -62,6 +62,47 @@ public sealed class IsolationApiTests
         Assert.Equal("singleton_reuse", snapshot.GetProperty("recentViolations")[0].GetProperty("kind").GetString());
     }
 
+    [Theory]
+    [InlineData("100", "0", "Enforce")]
+    [InlineData("0", "100", "Observe")]
+    public async Task ProbeEndpoint_ModeFromTheRollout_ReportedInBothEnforceAndObserve(string enforce, string observe, string mode)
+    {
+        await using var server = await TestChatServer.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Chat:ViolationProbe"] = "true",
+                ["Isolation:Rollout:EnforcePercent"] = enforce,
+                ["Isolation:Rollout:ObservePercent"] = observe,
+            },
+            Ct);
+
+        var body = await (await server.Http.PostAsync(new Uri("/api/diagnostics/violation", UriKind.Relative), null, Ct)).Content.ReadAsStringAsync(Ct);
+
+        using var result = JsonDocument.Parse(body);
+        Assert.Equal(mode, result.RootElement.GetProperty("mode").GetString());
+        Assert.Equal("singleton_reuse", result.RootElement.GetProperty("violation").GetString());
+        Assert.Equal(1, server.Monitor.GetViolationCount(ViolationKind.SingletonReuse));
+    }
+
+    [Fact]
+    public async Task ProbeEndpoint_RolloutOff_NothingChecked()
+    {
+        await using var server = await TestChatServer.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Chat:ViolationProbe"] = "true",
+                ["Isolation:Rollout:EnforcePercent"] = "0",
+                ["Isolation:Rollout:ObservePercent"] = "0",
+            },
+            Ct);
+
+        using var response = await server.Http.PostAsync(new Uri("/api/diagnostics/violation", UriKind.Relative), null, Ct);
+        response.EnsureSuccessStatusCode();
+
+        Assert.Contains("\"violation\":\"none\"", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(0, server.Monitor.TotalViolations);
+    }
+
     [Fact]
     public async Task ProbeEndpoint_NotConfigured_NotMapped()
     {
