@@ -200,11 +200,22 @@ public static partial class ChatServerApp
 
     public sealed record ProbeResult(string Violation, string Mode);
 
-    /// <summary>Creates the schema when the host starts, before the first request is served.</summary>
-    private sealed class SchemaInitializer(IServiceProvider services) : IHostedService
+    /// <summary>
+    /// Creates the schema when the host starts. <see cref="IHostedLifecycleService.StartingAsync"/> runs before any hosted
+    /// service's <c>StartAsync</c>, Kestrel's included, so no request can arrive before the table exists.
+    /// </summary>
+    private sealed class SchemaInitializer(IServiceProvider services) : IHostedLifecycleService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => EnsureDatabaseAsync(services, cancellationToken);
+        public Task StartingAsync(CancellationToken cancellationToken) => EnsureDatabaseAsync(services, cancellationToken);
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
