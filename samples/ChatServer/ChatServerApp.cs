@@ -1,0 +1,221 @@
+using System.Data.Common;
+using ChatServer.Agents;
+using ChatServer.Auth;
+using ChatServer.Dashboard;
+using ChatServer.Data;
+using ChatServer.Realtime;
+using ChatServer.Rollout;
+using Isolation;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace ChatServer;
+
+/// <summary>Builds the chat server: the same application for <c>dotnet run</c>, <c>simulate</c> and the tests.</summary>
+public static partial class ChatServerApp
+{
+    /// <summary>Creates the builder with the sample's services; <paramref name="configure"/> may add configuration or replace services.</summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        AddServices(builder);
+        return builder;
+    }
+
+    /// <summary>Builds the application and maps its endpoints. The database schema is created at start.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var app = builder.Build();
+        MapEndpoints(app);
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+
+        // Start listening to the meter before the first request, so the dashboard counts everything.
+        _ = app.Services.GetRequiredService<IsolationMetricsAggregator>();
+        _ = app.Services.GetRequiredService<ViolationFeed>();
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var database = app.Services.GetRequiredService<ChatDatabase>();
+            LogStarted(app.Logger, database.Description);
+            if (app.Services.GetRequiredService<ChatTokenService>().IsEphemeralKey)
+            {
+                LogEphemeralKey(app.Logger);
+            }
+        });
+        return app;
+    }
+
+    /// <summary>Creates the schema (idempotent), through a scope and a session guard like every other database access.</summary>
+    public static async Task EnsureDatabaseAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var scopes = services.GetRequiredService<IIsolationScopeFactory>();
+        await using var scope = scopes.CreateScope(new UserExecutionContext("system:schema"), TimeSpan.FromSeconds(60));
+        await ChatStore.EnsureSchemaAsync(scope, services.GetRequiredService<ChatDatabase>(), cancellationToken);
+    }
+
+    private static void AddServices(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddOptions<ChatServerOptions>().Bind(configuration.GetSection(ChatServerOptions.SectionName))
+            .Validate(o => o.MaxDatabaseSessions is >= 1 and <= 1000, "Chat:MaxDatabaseSessions must be from 1 to 1000.")
+            .Validate(o => o.MaxMessageLength is >= 1 and <= 4000, "Chat:MaxMessageLength must be from 1 to 4000 (a message must fit in one 8 KB WebSocket message).")
+            .Validate(o => o.ModelLatency >= TimeSpan.Zero, "Chat:ModelLatency must not be negative.")
+            .ValidateOnStart();
+        services.AddOptions<ChatAuthOptions>().Bind(configuration.GetSection(ChatAuthOptions.SectionName));
+        services.AddOptions<RolloutOptions>().Bind(configuration.GetSection(RolloutOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RolloutOptions>, RolloutOptionsValidator>();
+
+        // The isolation runtime: modes per user from the rollout, runner options from Isolation:Runner.
+        services.AddIsolation(configuration.GetSection(IsolationOptions.SectionName));
+        services.AddSingleton<IIsolationModeProvider, RolloutModeProvider>();
+        services.Configure<EventDeliveryOptions>(o => o.PayloadTypeInfoResolver = ChatJsonContext.Default);
+        services.AddHealthChecks().AddIsolationHealthCheck();
+
+        // The model: shared by every run, as a model client is designed to be. Replace this line to use a real one.
+        services.AddChatClient(sp => new ScriptedChatClient(sp.GetRequiredService<IOptions<ChatServerOptions>>().Value.ModelLatency));
+        services.AddSingleton<ChatTools>();
+        services.AddIsolatedAgent<ChatAgent>();
+
+        // The conversation history: every connection is an isolated session, bound to the run's scope.
+        var chat = configuration.GetSection(ChatServerOptions.SectionName).Get<ChatServerOptions>() ?? new ChatServerOptions();
+        services.AddSingleton(sp => ChatDatabase.Create(
+            configuration.GetConnectionString("Chat"),
+            Path.Combine(sp.GetRequiredService<IHostEnvironment>().ContentRootPath, chat.DataDirectory)));
+        services.AddIsolatedSession<DbConnection>(
+            (sp, ct) => sp.GetRequiredService<ChatDatabase>().OpenAsync(ct),
+            o =>
+            {
+                o.MaxSessions = chat.MaxDatabaseSessions;
+                o.AcquireTimeout = TimeSpan.FromSeconds(10);
+            });
+
+        if (chat.ViolationProbe)
+        {
+            // Deliberately wrong, for the probe endpoint only: one instance for every scope.
+            ProbeAgent? shared = null;
+            services.AddIsolatedAgent<ProbeAgent>(_ => shared ??= new ProbeAgent());
+        }
+
+        services.AddSingleton<ChatTokenService>();
+        services.AddSingleton<ActiveRuns>();
+        services.AddSingleton<ChatSocketHandler>();
+        services.AddSingleton<IsolationMetricsAggregator>();
+        services.AddSingleton<ViolationFeed>();
+        services.AddHostedService<SchemaInitializer>();
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        var chat = app.Services.GetRequiredService<IOptions<ChatServerOptions>>().Value;
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+
+        app.MapGet("/", () => Pages.Serve("index.html"));
+        app.MapGet("/dashboard", () => Pages.Serve("dashboard.html"));
+        app.MapGet("/assets/{file}", (string file) => Pages.Serve(file));
+        app.MapHealthChecks("/health");
+        app.Map("/ws", (HttpContext http, ChatSocketHandler handler) => handler.HandleAsync(http));
+
+        app.MapPost("/api/login", (LoginRequest request, ChatTokenService tokens, IOptions<ChatAuthOptions> auth) =>
+        {
+            if (!auth.Value.AllowDemoLogin)
+            {
+                return Results.NotFound();
+            }
+
+            try
+            {
+                ChatTokenService.ValidateUserId(request.UserId ?? string.Empty);
+            }
+            catch (ArgumentException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            return Results.Ok(new LoginResponse(request.UserId!, tokens.Issue(request.UserId!)));
+        });
+
+        app.MapGet("/api/history", async (HttpContext http, string? threadId, ChatTokenService tokens, IIsolationScopeFactory scopes) =>
+        {
+            var header = http.Request.Headers.Authorization.ToString();
+            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+            if (!tokens.TryValidate(token, out var userId))
+            {
+                return Results.Unauthorized();
+            }
+
+            await using var scope = scopes.CreateScope(new UserExecutionContext(userId, threadId: string.IsNullOrEmpty(threadId) ? "main" : threadId), TimeSpan.FromSeconds(10));
+            var rows = await ChatStore.LoadThreadAsync(scope, 50, scope.Aborted);
+            return Results.Ok(rows.Select(r => new HistoryItem(r.Role, r.Text, r.RunId, r.CreatedAt)));
+        });
+
+        app.MapGet("/api/isolation", (IServiceProvider sp) => Results.Json(
+            IsolationSnapshot.Capture(
+                sp.GetRequiredService<IsolationMonitor>(),
+                sp.GetRequiredService<IsolationMetricsAggregator>(),
+                sp.GetRequiredService<IConnectionRegistry>(),
+                sp.GetRequiredService<ActiveRuns>(),
+                sp.GetRequiredService<ViolationFeed>(),
+                sp.GetRequiredService<IOptionsMonitor<RolloutOptions>>(),
+                sp.GetRequiredService<TimeProvider>()),
+            DashboardJsonContext.Default.IsolationSnapshot));
+
+        if (chat.ViolationProbe)
+        {
+            app.MapPost("/api/diagnostics/violation", async (IIsolationScopeFactory scopes) =>
+            {
+                // Two users' scopes get the shared ProbeAgent: the second hand-out is a singleton_reuse violation.
+                await using (var first = scopes.CreateScope(new UserExecutionContext("probe-a")))
+                {
+                    first.GetAgent<ProbeAgent>().Note("probe-a was here");
+                }
+
+                await using var second = scopes.CreateScope(new UserExecutionContext("probe-b"));
+                try
+                {
+                    second.GetAgent<ProbeAgent>();
+                    return Results.Ok(new ProbeResult(second.ViolationCount > 0 ? "singleton_reuse" : "none", second.Mode.ToString()));
+                }
+                catch (IsolationViolationException ex)
+                {
+                    return Results.Ok(new ProbeResult(ex.Kind.ToTagValue(), second.Mode.ToString()));
+                }
+            });
+        }
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Chat history in {Database}; chat page on /, dashboard on /dashboard")]
+    private static partial void LogStarted(ILogger logger, string database);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Chat:Auth:SigningKey is not set: tokens are signed with a key made at start and end with the process.")]
+    private static partial void LogEphemeralKey(ILogger logger);
+
+    public sealed record LoginRequest(string? UserId);
+
+    public sealed record LoginResponse(string UserId, string Token);
+
+    public sealed record HistoryItem(string Role, string Text, string RunId, long CreatedAt);
+
+    public sealed record ProbeResult(string Violation, string Mode);
+
+    /// <summary>
+    /// Creates the schema when the host starts. <see cref="IHostedLifecycleService.StartingAsync"/> runs before any hosted
+    /// service's <c>StartAsync</c>, Kestrel's included, so no request can arrive before the table exists.
+    /// </summary>
+    private sealed class SchemaInitializer(IServiceProvider services) : IHostedLifecycleService
+    {
+        public Task StartingAsync(CancellationToken cancellationToken) => EnsureDatabaseAsync(services, cancellationToken);
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

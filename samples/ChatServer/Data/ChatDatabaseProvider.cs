@@ -1,0 +1,7 @@
+namespace ChatServer.Data;
+
+public enum ChatDatabaseProvider
+{
+    Sqlite,
+    PostgreSql,
+}

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Isolation;
+
+namespace ChatServer.Simulation;
+
+/// <summary>
+/// One simulated user with two tabs: the <em>main</em> connection sends the user's runs one after another (and is the
+/// one that reads slowly or vanishes), the <em>watch</em> connection only listens. Events go to all of a user's
+/// connections, so the watch connection sees every run end, even those whose main connection vanished. Both check
+/// every event they get: it must be this user's, for one of this user's runs, and each run must end exactly once.
+/// </summary>
+internal sealed class SimulatedUser
+{
+    private static readonly TimeSpan TerminalWait = TimeSpan.FromSeconds(30);
+
+    private readonly Uri _socketUri;
+    private readonly IReadOnlyList<PlannedRun> _runs;
+    private readonly SimulationTally _tally;
+    private readonly ConcurrentDictionary<string, RunObservation> _observations = new(StringComparer.Ordinal);
+    private ClientConnection? _main;
+    private ClientConnection? _watch;
+    private int _connections;
+
+    public SimulatedUser(string userId, Uri socketUri, IReadOnlyList<PlannedRun> runs, SimulationTally tally)
+    {
+        UserId = userId;
+        _socketUri = socketUri;
+        _runs = runs;
+        _tally = tally;
+        foreach (var run in runs)
+        {
+            _observations[run.RunId] = new RunObservation(run);
+        }
+    }
+
+    public string UserId { get; }
+
+    public IEnumerable<RunObservation> Observations => _observations.Values;
+
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        _watch = await OpenAsync("watch", cancellationToken);
+        _main = await OpenAsync("main", cancellationToken);
+    }
+
+    /// <summary>Sends the user's runs one after another, each after the previous one ended.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAllAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or IOException)
+        {
+            // A connection the simulator did not mean to lose: the runs it did not get to are reported as not ended.
+            _tally.ClientFailed($"{UserId}: {ex.Message}");
+        }
+    }
+
+    private async Task RunAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var run in _runs)
+        {
+            var observation = _observations[run.RunId];
+            var main = _main!;
+            main.Slow = run.Failure == InjectedFailure.SlowClient;
+            observation.SentAt = Stopwatch.GetTimestamp();
+            await main.SendAsync(JsonSerializer.Serialize(new { type = "chat", runId = run.RunId, text = run.Text }), cancellationToken);
+
+            if (run.Failure == InjectedFailure.VanishingClient)
+            {
+                // Wait until the run is under way, then drop the tab without a goodbye and open a new one.
+                await Wait(observation.Started.Task, cancellationToken);
+                main.Vanish();
+                await main.DisposeAsync();
+                _main = await OpenAsync("main", cancellationToken);
+            }
+
+            await Wait(observation.WatchTerminal.Task, cancellationToken);
+            if (run.Failure != InjectedFailure.VanishingClient)
+            {
+                await Wait(observation.MainTerminal.Task, cancellationToken);
+            }
+
+            main.Slow = false;
+            _tally.RunFinished();
+        }
+    }
+
+    public async Task CloseAsync()
+    {
+        if (_main is not null)
+        {
+            await _main.CloseAsync();
+            await _main.DisposeAsync();
+        }
+
+        if (_watch is not null)
+        {
+            await _watch.CloseAsync();
+            await _watch.DisposeAsync();
+        }
+    }
+
+    private static async Task Wait(Task task, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(TerminalWait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Recorded as missing by the observation; the user moves on.
+        }
+    }
+
+    private async Task<ClientConnection> OpenAsync(string role, CancellationToken cancellationToken)
+    {
+        var connection = new ClientConnection($"{UserId}/{role}#{Interlocked.Increment(ref _connections)}", OnEvent);
+        await connection.ConnectAsync(_socketUri, cancellationToken);
+        return connection;
+    }
+
+    private void OnEvent(ClientConnection connection, ReceivedEvent received)
+    {
+        _tally.EventReceived();
+        if (!string.Equals(received.UserId, UserId, StringComparison.Ordinal))
+        {
+            _tally.CrossUser($"{connection.Name} received '{received.Type}' of user '{received.UserId}' (run {received.RunId})");
+            return;
+        }
+
+        if (received.Type is "ready" or "protocol_error")
+        {
+            if (received.Type == "protocol_error")
+            {
+                _tally.ProtocolError($"{connection.Name}: protocol_error for run {received.RunId}");
+            }
+
+            return;
+        }
+
+        if (received.RunId is null || !_observations.TryGetValue(received.RunId, out var observation))
+        {
+            _tally.CrossUser($"{connection.Name} received '{received.Type}' of run {received.RunId}, which this user never started");
+            return;
+        }
+
+        var isWatch = connection.Name.Contains("/watch", StringComparison.Ordinal);
+        if (received.Type is AgentEventTypes.AgentStarted or AgentEventTypes.ToolExecuting)
+        {
+            observation.Started.TrySetResult();
+        }
+
+        if (!AgentEventTypes.IsTerminal(received.Type))
+        {
+            return;
+        }
+
+        if (isWatch)
+        {
+            if (Interlocked.Increment(ref observation.WatchTerminals) == 1)
+            {
+                observation.TerminalType = received.Type;
+                observation.TerminalStatus = received.Status;
+                observation.EndedAt = Stopwatch.GetTimestamp();
+            }
+
+            observation.WatchTerminal.TrySetResult();
+        }
+        else
+        {
+            Interlocked.Increment(ref observation.MainTerminals);
+            observation.MainTerminal.TrySetResult();
+        }
+    }
+}
+
+/// <summary>What the clients saw of one run.</summary>
+internal sealed class RunObservation(PlannedRun run)
+{
+    public int WatchTerminals;
+    public int MainTerminals;
+
+    public PlannedRun Run { get; } = run;
+
+    public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource WatchTerminal { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource MainTerminal { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public long SentAt { get; set; }
+
+    public long EndedAt { get; set; }
+
+    public string? TerminalType { get; set; }
+
+    public string? TerminalStatus { get; set; }
+
+    public TimeSpan Latency => EndedAt == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(SentAt, EndedAt);
+}

@@ -1,0 +1,302 @@
+using System.Globalization;
+using ChatServer.Dashboard;
+using Isolation;
+
+namespace ChatServer.Simulation;
+
+/// <summary>
+/// The isolation report. Injected failures are failures of their own runs, never isolation breaks: they may end their run
+/// as failed, timed out or cancelled, and drop that run's events for a vanished tab. Isolation held when, and only when,
+/// no client saw another user's event, the library found no violation and no leak (score 1.0), every run ended with
+/// exactly one terminal event, every clean run completed (another user's failure did not reach it), and the server
+/// drained (no work left running, no connection left registered).
+/// </summary>
+public sealed class SimulationReport
+{
+    private readonly List<string> _failures = [];
+    private readonly List<string> _lines = [];
+
+    private SimulationReport()
+    {
+    }
+
+    public bool IsolationHeld => _failures.Count == 0;
+
+    public IReadOnlyList<string> Failures => _failures;
+
+    public long CrossUserEvents { get; private set; }
+
+    public long EventsReceived { get; private set; }
+
+    public long Violations { get; private set; }
+
+    public long Leaks { get; private set; }
+
+    public double Score { get; private set; }
+
+    public long FinishedScopes { get; private set; }
+
+    public int Runs { get; private set; }
+
+    public int RunsWithOneTerminal { get; private set; }
+
+    public int CleanRuns { get; private set; }
+
+    public int CleanRunsCompleted { get; private set; }
+
+    public IReadOnlyDictionary<string, long> ServerRunsByStatus { get; private set; } = new Dictionary<string, long>();
+
+    public IReadOnlyDictionary<InjectedFailure, int> Injected { get; private set; } = new Dictionary<InjectedFailure, int>();
+
+    /// <summary>Gets how the runs of each kind ended, as their terminal event's status said (<c>none</c> when no terminal event arrived).</summary>
+    public IReadOnlyDictionary<InjectedFailure, IReadOnlyDictionary<string, int>> Outcomes { get; private set; } = new Dictionary<InjectedFailure, IReadOnlyDictionary<string, int>>();
+
+    public TimeSpan Elapsed { get; private set; }
+
+    public double CleanP50Ms { get; private set; }
+
+    public double CleanP95Ms { get; private set; }
+
+    public double CleanP99Ms { get; private set; }
+
+    internal static SimulationReport Create(
+        SimulationOptions options,
+        IReadOnlyList<RunObservation> observations,
+        SimulationTally tally,
+        IsolationMonitor monitor,
+        IsolationMetricsAggregator metrics,
+        bool drained,
+        int connectionsLeft,
+        TimeSpan elapsed)
+    {
+        var report = new SimulationReport
+        {
+            Elapsed = elapsed,
+            Runs = observations.Count,
+            CrossUserEvents = tally.CrossUserEvents,
+            EventsReceived = tally.Events,
+            Score = monitor.GetScore(),
+            FinishedScopes = monitor.FinishedScopes,
+            ServerRunsByStatus = metrics.RunsByStatus,
+        };
+
+        long violations = 0;
+        long leaks = 0;
+        var byKind = new List<string>();
+        foreach (var kind in Enum.GetValues<ViolationKind>())
+        {
+            var count = monitor.GetViolationCount(kind);
+            if (kind.IsLeak())
+            {
+                leaks += count;
+            }
+            else
+            {
+                violations += count;
+            }
+
+            if (count > 0)
+            {
+                byKind.Add($"{kind.ToTagValue()} {count}");
+            }
+        }
+
+        report.Violations = violations;
+        report.Leaks = leaks;
+
+        var injected = new Dictionary<InjectedFailure, int>();
+        var outcomes = new Dictionary<InjectedFailure, Dictionary<string, int>>();
+        var oneTerminal = 0;
+        var badTerminal = new List<string>();
+        var clean = new List<double>();
+        var cleanRuns = 0;
+        var cleanCompleted = 0;
+        var cleanNotCompleted = new List<string>();
+        foreach (var observation in observations)
+        {
+            var failure = observation.Run.Failure;
+            injected[failure] = injected.GetValueOrDefault(failure) + 1;
+            var status = observation.TerminalStatus ?? "none";
+            var outcome = outcomes.TryGetValue(failure, out var o) ? o : outcomes[failure] = new Dictionary<string, int>(StringComparer.Ordinal);
+            outcome[status] = outcome.GetValueOrDefault(status) + 1;
+
+            var mainOk = failure == InjectedFailure.VanishingClient ? observation.MainTerminals <= 1 : observation.MainTerminals == 1;
+            if (observation.WatchTerminals == 1 && mainOk)
+            {
+                oneTerminal++;
+            }
+            else if (badTerminal.Count < 5)
+            {
+                badTerminal.Add($"run {observation.Run.RunId} ({failure}): {observation.WatchTerminals} terminal events on the watching tab, {observation.MainTerminals} on the sending tab");
+            }
+
+            if (failure is InjectedFailure.None or InjectedFailure.SlowClient)
+            {
+                cleanRuns++;
+                if (status == "completed")
+                {
+                    cleanCompleted++;
+                    if (failure == InjectedFailure.None)
+                    {
+                        clean.Add(observation.Latency.TotalMilliseconds);
+                    }
+                }
+                else if (cleanNotCompleted.Count < 5)
+                {
+                    cleanNotCompleted.Add($"run {observation.Run.RunId} ({failure}) ended '{status}'");
+                }
+            }
+        }
+
+        report.Injected = injected;
+        report.Outcomes = outcomes.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, int>)kv.Value);
+        report.RunsWithOneTerminal = oneTerminal;
+        report.CleanRuns = cleanRuns;
+        report.CleanRunsCompleted = cleanCompleted;
+        clean.Sort();
+        report.CleanP50Ms = Percentile(clean, 50);
+        report.CleanP95Ms = Percentile(clean, 95);
+        report.CleanP99Ms = Percentile(clean, 99);
+
+        long serverRuns = 0;
+        foreach (var (_, count) in report.ServerRunsByStatus)
+        {
+            serverRuns += count;
+        }
+
+        // The verdict.
+        if (report.CrossUserEvents > 0)
+        {
+            report._failures.Add($"{report.CrossUserEvents} events reached a user they do not belong to: " + string.Join("; ", tally.CrossUserExamples));
+        }
+
+        if (violations > 0)
+        {
+            report._failures.Add($"{violations} isolation violations were reported: " + string.Join(", ", byKind));
+        }
+
+        if (leaks > 0)
+        {
+            report._failures.Add($"{leaks} leaks were reported: " + string.Join(", ", byKind));
+        }
+
+        if (report.Score < 1)
+        {
+            report._failures.Add(string.Create(CultureInfo.InvariantCulture, $"isolation score is {report.Score:0.0000}, not 1: {monitor.ScopesWithViolations} of {monitor.FinishedScopes} scopes had violations"));
+        }
+
+        if (oneTerminal != report.Runs)
+        {
+            report._failures.Add($"{report.Runs - oneTerminal} runs did not end with exactly one terminal event: " + string.Join("; ", badTerminal));
+        }
+
+        if (cleanCompleted != cleanRuns)
+        {
+            report._failures.Add($"{cleanRuns - cleanCompleted} clean runs did not complete (a failure reached a run it did not belong to): " + string.Join("; ", cleanNotCompleted));
+        }
+
+        if (serverRuns != report.Runs)
+        {
+            report._failures.Add($"the server counted {serverRuns} ended runs (isolation.runs) for {report.Runs} runs sent");
+        }
+
+        if (!drained || connectionsLeft != 0)
+        {
+            report._failures.Add($"the server did not drain: {(drained ? "all work returned" : "work still running 20 s after the last run ended")}, {connectionsLeft} connections still registered");
+        }
+
+        if (tally.ClientFailures > 0)
+        {
+            report._failures.Add($"{tally.ClientFailures} simulated users lost a connection they did not mean to drop: " + string.Join("; ", tally.ClientFailureExamples));
+        }
+
+        if (tally.ProtocolErrors > 0)
+        {
+            report._failures.Add($"{tally.ProtocolErrors} protocol errors: the simulator sent something the server refused");
+        }
+
+        var ic = CultureInfo.InvariantCulture;
+        var lines = report._lines;
+        lines.Add(string.Create(ic, $"Isolation report: {options.Users} users, {report.Runs} runs, failure rate {options.FailureRate:0.###}, seed {options.Seed}, {elapsed.TotalSeconds:0.0} s"));
+        lines.Add("  runs by status (server, isolation.runs)  " + string.Join("  ", Order(report.ServerRunsByStatus).Select(kv => $"{kv.Key} {kv.Value}")));
+        lines.Add("  injected failures                        " + string.Join("  ", injected.Where(kv => kv.Key != InjectedFailure.None).OrderBy(kv => kv.Key).Select(kv => $"{Name(kv.Key)} {kv.Value}")) + (injected.Count <= 1 ? "none" : string.Empty));
+        foreach (var (failure, outcome) in outcomes.OrderBy(kv => kv.Key))
+        {
+            lines.Add($"    {Name(failure),-26} ended: " + string.Join(", ", outcome.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")));
+        }
+
+        lines.Add($"  exactly one terminal event per run       {oneTerminal}/{report.Runs}");
+        lines.Add($"  clean runs completed                     {cleanCompleted}/{cleanRuns}");
+        lines.Add($"  cross-user events seen by clients        {report.CrossUserEvents} (of {report.EventsReceived} events received)");
+        lines.Add($"  violations                               {violations}{(byKind.Count == 0 ? string.Empty : " (" + string.Join(", ", byKind) + ")")}");
+        lines.Add(string.Create(ic, $"  leaks (session, agent, scope)            {monitor.GetViolationCount(ViolationKind.SessionLeak)}, {monitor.GetViolationCount(ViolationKind.AgentLeak)}, {monitor.GetViolationCount(ViolationKind.ScopeLeak)} (full leak detection, checked after a full GC)"));
+        lines.Add(string.Create(ic, $"  isolation score                          {report.Score:0.0000} ({report.FinishedScopes} scopes finished)"));
+        lines.Add(string.Create(ic, $"  clean run latency (send → completed)     p50 {report.CleanP50Ms:0.0} ms  p95 {report.CleanP95Ms:0.0} ms  p99 {report.CleanP99Ms:0.0} ms"));
+        lines.Add(string.Create(ic, $"  agent creation                           p50 {metrics.AgentCreationPercentileMs(50) * 1000:0.0} µs  p95 {metrics.AgentCreationPercentileMs(95) * 1000:0.0} µs ({metrics.AgentsCreated} agents)"));
+        lines.Add("  events dropped (server)                  " + (metrics.DroppedByReason.Count == 0 ? "none" : string.Join("  ", metrics.DroppedByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))));
+        return report;
+    }
+
+    public void Write(TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.WriteLine();
+        foreach (var line in _lines)
+        {
+            output.WriteLine(line);
+        }
+
+        output.WriteLine();
+        if (IsolationHeld)
+        {
+            output.WriteLine("Isolation held. (Injected failures ended their own runs; none reached another user or run.)");
+        }
+        else
+        {
+            output.WriteLine("ISOLATION BROKEN:");
+            foreach (var failure in _failures)
+            {
+                output.WriteLine("  - " + failure);
+            }
+        }
+    }
+
+    private static IEnumerable<KeyValuePair<string, long>> Order(IReadOnlyDictionary<string, long> runs)
+    {
+        string[] order = ["completed", "failed", "timed_out", "cancelled", "rejected"];
+        foreach (var status in order)
+        {
+            yield return new KeyValuePair<string, long>(status, runs.GetValueOrDefault(status));
+        }
+
+        foreach (var (status, count) in runs)
+        {
+            if (Array.IndexOf(order, status) < 0)
+            {
+                yield return new KeyValuePair<string, long>(status, count);
+            }
+        }
+    }
+
+    private static string Name(InjectedFailure failure) => failure switch
+    {
+        InjectedFailure.None => "none (clean)",
+        InjectedFailure.Exception => "exception",
+        InjectedFailure.DatabaseError => "db_error",
+        InjectedFailure.Hang => "hang",
+        InjectedFailure.Stuck => "stuck (ignores cancel)",
+        InjectedFailure.SlowClient => "slow_client",
+        _ => "vanishing_client",
+    };
+
+    private static double Percentile(List<double> sorted, double percentile)
+    {
+        if (sorted.Count == 0)
+        {
+            return 0;
+        }
+
+        var index = (int)Math.Ceiling(percentile / 100 * sorted.Count) - 1;
+        return sorted[Math.Clamp(index, 0, sorted.Count - 1)];
+    }
+}

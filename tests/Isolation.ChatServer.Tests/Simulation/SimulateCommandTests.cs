@@ -1,0 +1,193 @@
+using ChatServer.Agents;
+using ChatServer.Simulation;
+using ChatServer.Tests.Infrastructure;
+using Isolation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace ChatServer.Tests.Simulation;
+
+/// <summary>The <c>simulate</c> command end to end: a real server, real WebSockets, injected failures, the report and the exit code.</summary>
+public sealed class SimulateCommandTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task RunAsync_20Users100Runs_IsolationHeldExitCode0()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exitCode = await SimulateCommand.RunAsync(["--users", "20", "--runs", "100", "--failure-rate", "0.2", "--seed", "7"], output, error, Ct);
+
+        var text = output.ToString();
+        Assert.True(exitCode == SimulateCommand.Held, text + error);
+        Assert.Contains("simulate: 20 users, 100 runs, failure rate 0.2, seed 7", text, StringComparison.Ordinal);
+        Assert.Contains("20 users connected (40 WebSockets)", text, StringComparison.Ordinal);
+        Assert.Contains("exactly one terminal event per run       100/100", text, StringComparison.Ordinal);
+        Assert.Contains("cross-user events seen by clients        0", text, StringComparison.Ordinal);
+        Assert.Contains("isolation score                          1.0000", text, StringComparison.Ordinal);
+        Assert.Contains("Isolation held.", text, StringComparison.Ordinal);
+        Assert.Empty(error.ToString());
+    }
+
+    [Fact]
+    public async Task RunAsync_EveryFailureKindInjected_EachEndsItsOwnRunAndNothingElse()
+    {
+        var options = new SimulationOptions { Users = 12, Runs = 96, FailureRate = 0.6, Seed = 3 };
+
+        var report = await ChatSimulation.RunAsync(options, TextWriter.Null, configure: null, Ct);
+
+        Assert.True(report.IsolationHeld, string.Join(Environment.NewLine, report.Failures));
+        Assert.Equal(96, report.Runs);
+        Assert.Equal(96, report.RunsWithOneTerminal);
+        Assert.Equal(0, report.CrossUserEvents);
+        Assert.True(report.EventsReceived > 96 * 4, $"only {report.EventsReceived} events were received");
+        Assert.Equal(0, report.Violations);
+        Assert.Equal(0, report.Leaks);
+        Assert.Equal(1.0, report.Score);
+        Assert.Equal(report.CleanRuns, report.CleanRunsCompleted);
+        Assert.Equal(96, report.ServerRunsByStatus.Values.Sum());
+        foreach (var failure in Enum.GetValues<InjectedFailure>())
+        {
+            Assert.True(report.Injected.GetValueOrDefault(failure) > 0, $"the plan has no {failure} run; pick another seed");
+        }
+
+        Assert.Equal(["failed"], report.Outcomes[InjectedFailure.Exception].Keys);
+        Assert.Equal(["failed"], report.Outcomes[InjectedFailure.DatabaseError].Keys);
+        Assert.Equal(["timed_out"], report.Outcomes[InjectedFailure.Hang].Keys);
+        Assert.Equal(["timed_out"], report.Outcomes[InjectedFailure.Stuck].Keys);
+        Assert.Equal(["completed"], report.Outcomes[InjectedFailure.SlowClient].Keys);
+        Assert.Equal(["completed"], report.Outcomes[InjectedFailure.None].Keys);
+        Assert.All(report.Outcomes[InjectedFailure.VanishingClient].Keys, status => Assert.Contains(status, new[] { "cancelled", "completed" }));
+    }
+
+    [Fact]
+    public async Task RunAsync_ServerWithASharedAgent_ReportsTheViolationAndExitCode1()
+    {
+        using var output = new StringWriter();
+
+        // The planted bug: the probe agent's factory hands one instance to every scope, as a singleton registration would.
+        var exitCode = await SimulateCommand.RunAsync(
+            ["--users", "4", "--runs", "8", "--failure-rate", "0"],
+            output,
+            TextWriter.Null,
+            b =>
+            {
+                b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Chat:ViolationProbe"] = "true" });
+                b.Services.AddHostedService<SharedAgentBug>();
+            },
+            Ct);
+
+        var text = output.ToString();
+        Assert.Equal(SimulateCommand.Broken, exitCode);
+        Assert.Contains("ISOLATION BROKEN", text, StringComparison.Ordinal);
+        Assert.Contains("isolation violations were reported: singleton_reuse 1", text, StringComparison.Ordinal);
+        Assert.Contains("isolation score is 0.", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--users", "0" }, "--users must be a whole number from 1 to 2000; got '0'.")]
+    [InlineData(new[] { "--users", "many" }, "--users must be a whole number from 1 to 2000; got 'many'.")]
+    [InlineData(new[] { "--runs", "-5" }, "--runs must be a whole number from 1 to 100000; got '-5'.")]
+    [InlineData(new[] { "--failure-rate", "1.5" }, "--failure-rate must be a number from 0 to 1")]
+    [InlineData(new[] { "--failure-rate", "ten" }, "--failure-rate must be a number from 0 to 1")]
+    [InlineData(new[] { "--seed", "x" }, "--seed must be a whole number")]
+    [InlineData(new[] { "--users" }, "Option --users needs a value")]
+    [InlineData(new[] { "--speed", "3" }, "Unknown option '--speed'")]
+    public async Task RunAsync_BadOption_ExitCode2WithMessageAndUsage(string[] args, string message)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exitCode = await SimulateCommand.RunAsync(args, output, error, Ct);
+
+        Assert.Equal(SimulateCommand.BadUsage, exitCode);
+        Assert.Contains("simulate: " + message, error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Usage: dotnet run --project samples/ChatServer -- simulate", error.ToString(), StringComparison.Ordinal);
+        Assert.Empty(output.ToString());
+    }
+
+    [Fact]
+    public async Task RunAsync_Help_PrintsUsageExitCode0()
+    {
+        using var output = new StringWriter();
+        Assert.Equal(0, await SimulateCommand.RunAsync(["--help"], output, TextWriter.Null, Ct));
+        Assert.Contains("--failure-rate R", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_Defaults_100Users1000RunsTenPercentSeed1()
+    {
+        var options = SimulationOptions.Parse([], out var error, out _)!;
+        Assert.Null(error);
+        Assert.Equal(new SimulationOptions { Users = 100, Runs = 1000, FailureRate = 0.1, Seed = 1 }, options);
+    }
+
+    [Fact]
+    public void Parse_EqualsFormAndUsersOnly_RunsDefaultToTenPerUser()
+    {
+        var options = SimulationOptions.Parse(["--users=7", "--seed=-3"], out _, out _)!;
+        Assert.Equal(7, options.Users);
+        Assert.Equal(70, options.Runs);
+        Assert.Equal(-3, options.Seed);
+    }
+
+    [Fact]
+    public void CreatePlan_SameSeed_SamePlan()
+    {
+        var options = new SimulationOptions { Users = 5, Runs = 50, FailureRate = 0.5, Seed = 11 };
+        Assert.Equal(PlannedRun.CreatePlan(options).SelectMany(p => p), PlannedRun.CreatePlan(options).SelectMany(p => p));
+        Assert.NotEqual(PlannedRun.CreatePlan(options).SelectMany(p => p), PlannedRun.CreatePlan(options with { Seed = 12 }).SelectMany(p => p));
+    }
+
+    [Fact]
+    public async Task RunAsync_OnPostgreSql_IsolationHeldAndHistoryStoredThere()
+    {
+        var (connectionString, schema) = await PostgresTestDatabase.CreateSchemaAsync(Ct);
+        try
+        {
+            var report = await ChatSimulation.RunAsync(
+                new SimulationOptions { Users = 10, Runs = 40, FailureRate = 0.3, Seed = 5 },
+                TextWriter.Null,
+                b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Chat"] = connectionString }),
+                Ct);
+
+            Assert.True(report.IsolationHeld, string.Join(Environment.NewLine, report.Failures));
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(Ct);
+            await using var command = new NpgsqlCommand("SELECT count(DISTINCT user_id) FROM chat_messages", connection);
+            Assert.Equal(10L, await command.ExecuteScalarAsync(Ct));
+        }
+        finally
+        {
+            await PostgresTestDatabase.DropSchemaAsync(schema);
+        }
+    }
+
+    private sealed class SharedAgentBug(IIsolationScopeFactory scopes) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await using (var first = scopes.CreateScope(new UserExecutionContext("probe-a")))
+            {
+                first.GetAgent<ProbeAgent>();
+            }
+
+            await using var second = scopes.CreateScope(new UserExecutionContext("probe-b"));
+            try
+            {
+                second.GetAgent<ProbeAgent>();
+            }
+            catch (IsolationViolationException)
+            {
+                // Enforce: thrown and reported; the report must show it.
+            }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
