@@ -107,10 +107,7 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     /// Gets the token that is cancelled when the scope's deadline passes, when <see cref="Abort"/> is called, or when
     /// the scope is disposed. Pass it to everything the scope's work awaits.
     /// </summary>
-    public CancellationToken Aborted
-    {
-        get => (Volatile.Read(ref _abortSource) ?? EnsureAbortSource()).Token;
-    }
+    public CancellationToken Aborted => (Volatile.Read(ref _abortSource) ?? EnsureAbortSource()).Token;
 
     /// <summary>Gets a value indicating whether the deadline passed before the scope ended.</summary>
     public bool DeadlineExceeded => (Volatile.Read(ref _flags) & AbortedByDeadlineFlag) != 0;
@@ -122,8 +119,6 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
 
     /// <summary>Process-unique number of the scope, to tell scopes apart without holding them.</summary>
     internal long Id { get; }
-
-    internal IsolationScopeFactory Factory => _factory;
 
     internal IsolationMonitor Monitor => _factory.Monitor;
 
