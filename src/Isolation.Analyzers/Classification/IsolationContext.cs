@@ -14,6 +14,7 @@ internal sealed class IsolationContext
     private static readonly ConditionalWeakTable<Compilation, IsolationContext> Contexts = new();
 
     private readonly TypeClassifier _defaultClassifier;
+    private int _configuredState; // 0 unknown, 1 no configured types, 2 configured types
     private readonly ConcurrentDictionary<IsolationConfiguration, TypeClassifier> _configured = new();
 
     private IsolationContext(KnownTypes types)
@@ -31,7 +32,18 @@ internal sealed class IsolationContext
     public static IsolationContext? TryGet(Compilation compilation, AnalyzerOptions options)
     {
         var context = Contexts.GetValue(compilation, static c => new IsolationContext(KnownTypes.Create(c)));
-        return context.Types.HasRequestScopedMarkers || context.Types.HasHandlerTypes || HasConfiguredTypes(compilation, options) ? context : null;
+        if (context.Types.HasRequestScopedMarkers || context.Types.HasHandlerTypes)
+        {
+            return context;
+        }
+
+        // Scanning the trees' options once per compilation, not once per analyzer.
+        if (context._configuredState == 0)
+        {
+            context._configuredState = HasConfiguredTypes(compilation, options) ? 2 : 1;
+        }
+
+        return context._configuredState == 2 ? context : null;
     }
 
     /// <summary>The classifier that applies in <paramref name="tree"/> (its <c>.editorconfig</c> options).</summary>

@@ -231,8 +231,8 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
             string? description = pending.Description;
             if (pending.Target is not null)
             {
-                // A call from the agent to its own broadcasting method is reported at the broadcast itself.
-                if (!broadcasting.TryGetValue(pending.Target, out var inner) || SymbolEqualityComparer.Default.Equals(pending.Target.ContainingType, pending.Agent))
+                // A call from the agent to its own (or its base class's) broadcasting method is reported at the broadcast itself.
+                if (!broadcasting.TryGetValue(pending.Target, out var inner) || pending.Agent.IsOrDerivesFrom(pending.Target.ContainingType))
                 {
                     continue;
                 }

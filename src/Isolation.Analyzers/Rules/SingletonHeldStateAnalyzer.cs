@@ -64,15 +64,8 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         }
 
         var classifier = isolation.GetClassifier(context.Options, type.Locations[0].SourceTree);
-
-        // An agent or session holding another one is per-request itself; ISO001/ISO101 catch it if registered as a singleton.
-        if (classifier.Classify(type) != RequestScopedKind.None)
-        {
-            return;
-        }
-
         string? intrinsicReason = null;
-        var reasonComputed = false;
+        var typeChecked = false;
         foreach (var member in type.GetMembers())
         {
             if (member is not IFieldSymbol { IsStatic: false, IsConst: false } field)
@@ -93,10 +86,17 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (!reasonComputed)
+            // Checked only for the few types that hold request-scoped state. An agent or session holding another one is
+            // per-request itself; ISO001/ISO101 catch it if it is registered as a singleton.
+            if (!typeChecked)
             {
+                if (classifier.Classify(type) != RequestScopedKind.None)
+                {
+                    return;
+                }
+
                 intrinsicReason = classifier.GetIntrinsicSingletonReason(type);
-                reasonComputed = true;
+                typeChecked = true;
             }
 
             state.Candidates.Add(new Candidate(type, reported, held, intrinsicReason));

@@ -33,18 +33,31 @@ public sealed class StaticStateAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterSymbolAction(c => AnalyzeMember(c, isolation), SymbolKind.Field, SymbolKind.Property);
+            // One callback per type rather than per member: most members are instance members and need no work.
+            start.RegisterSymbolAction(c => AnalyzeType(c, isolation), SymbolKind.NamedType);
         });
     }
 
-    private static void AnalyzeMember(SymbolAnalysisContext context, IsolationContext isolation)
+    private static void AnalyzeType(SymbolAnalysisContext context, IsolationContext isolation)
     {
-        var member = context.Symbol;
-        if (!member.IsStatic || member.IsImplicitlyDeclared || member.Locations.Length == 0 || !member.Locations[0].IsInSource)
+        var type = (INamedTypeSymbol)context.Symbol;
+        if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct or TypeKind.Interface))
         {
             return;
         }
 
+        foreach (var member in type.GetMembers())
+        {
+            if (member.IsStatic && !member.IsImplicitlyDeclared && member is IFieldSymbol or IPropertySymbol
+                && member.Locations.Length > 0 && member.Locations[0].IsInSource)
+            {
+                AnalyzeMember(context, isolation, member);
+            }
+        }
+    }
+
+    private static void AnalyzeMember(SymbolAnalysisContext context, IsolationContext isolation, ISymbol member)
+    {
         ITypeSymbol type;
         bool isReadOnly;
         string memberKind;

@@ -1,0 +1,48 @@
+using System.Globalization;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Running;
+using Isolation.Analyzers.Benchmarks;
+
+// 'generate <folder> [units]' writes the large project as a buildable csproj (for the build-time measurement);
+// anything else runs the benchmarks.
+if (args.Length >= 2 && args[0] == "generate")
+{
+    var folder = Path.GetFullPath(args[1]);
+    var units = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : LargeProject.DefaultUnits;
+    Directory.CreateDirectory(folder);
+    foreach (var (name, text) in LargeProject.Generate(units))
+    {
+        File.WriteAllText(Path.Combine(folder, name), text);
+    }
+
+    Console.WriteLine($"Wrote {units} units to {folder}");
+    return;
+}
+
+// 'check [units]' compiles the large project with all analyzers once and prints what they found.
+if (args.Length >= 1 && args[0] == "check")
+{
+    var benchmark = new AnalyzerBenchmark { Analyzer = "All" };
+    benchmark.Setup();
+    foreach (var line in benchmark.Summary())
+    {
+        Console.WriteLine(line);
+    }
+
+    return;
+}
+
+// 'profile' runs every analyzer (and the no-op baseline) together with execution-time logging, three times.
+if (args.Length >= 1 && args[0] == "profile")
+{
+    foreach (var line in AnalyzerProfile.Run(rounds: 3))
+    {
+        Console.WriteLine(line);
+    }
+
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(AnalyzerBenchmark).Assembly)
+    .Run(args, DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default));
