@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Isolation.Benchmarks;
 
-/// <summary>The SQLite session every session benchmark uses: a private in-memory database, opened by the factory.</summary>
+/// <summary>The SQLite session the benchmarks open: a private in-memory database, opened by the factory.</summary>
 public static class Sqlite
 {
     public const string ConnectionString = "Data Source=:memory:";
