@@ -4,8 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Isolation.Benchmarks;
 
 /// <summary>
-/// Creating one agent: plain <c>new</c> (the floor), a DI transient resolve, <c>ActivatorUtilities.CreateInstance</c>
-/// (reflection per call) and Isolation's fresh factory (constructor call compiled once), by constructor dependency count.
+/// Creating one agent: plain <c>new</c> (the floor), a DI transient resolve (the baseline: what an application without
+/// Isolation does), <c>ActivatorUtilities.CreateInstance</c> (reflection per call) and Isolation's fresh factory
+/// (constructor call compiled once), by constructor dependency count. Goal: the fresh factory at most 1.5x the DI resolve.
 /// </summary>
 public class AgentCreationBenchmark
 {
@@ -56,7 +57,7 @@ public class AgentCreationBenchmark
         _provider.Dispose();
     }
 
-    [Benchmark(Baseline = true)]
+    [Benchmark]
     public object New() => Dependencies switch
     {
         0 => new Agent0(),
@@ -64,7 +65,7 @@ public class AgentCreationBenchmark
         _ => new Agent6(_d1, _d2, _d3, _d4, _d5, _d6),
     };
 
-    [Benchmark]
+    [Benchmark(Baseline = true)]
     public object DiTransient() => Dependencies switch
     {
         0 => _serviceScope.ServiceProvider.GetRequiredService<Agent0>(),

@@ -27,7 +27,7 @@ public sealed class Agent6(Dep1 a, Dep2 b, Dep3 c, Dep4 d, Dep5 e, Dep6 f) : IAg
 }
 
 /// <summary>A pooled agent with per-request state cleared on reset.</summary>
-public sealed class PooledAgent : IAgent, IResettable
+public class PooledAgent : IAgent, IResettable
 {
     private readonly List<string> _notes = new(8);
 
@@ -38,6 +38,18 @@ public sealed class PooledAgent : IAgent, IResettable
         _notes.Clear();
         return true;
     }
+}
+
+/// <summary>A pooled agent with three (root-resolved) constructor dependencies.</summary>
+public sealed class PooledAgent3(Dep1 a, Dep2 b, Dep3 c) : PooledAgent
+{
+    public object[] Deps { get; } = [a, b, c];
+}
+
+/// <summary>A pooled agent with six (root-resolved) constructor dependencies.</summary>
+public sealed class PooledAgent6(Dep1 a, Dep2 b, Dep3 c, Dep4 d, Dep5 e, Dep6 f) : PooledAgent
+{
+    public object[] Deps { get; } = [a, b, c, d, e, f];
 }
 
 /// <summary>The same agent shape, created fresh per scope.</summary>

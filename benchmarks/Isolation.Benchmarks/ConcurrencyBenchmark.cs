@@ -1,0 +1,83 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Isolation.Benchmarks;
+
+/// <summary>
+/// 100 or 1,000 requests at once, each of a different user, each creating a scope and an agent, yielding once while the
+/// scope is open (so the scopes overlap on both cores) and disposing it. The baseline uses plain DI scopes and transient
+/// agents; <c>IsolationScopes</c> uses isolation scopes with Isolation's defaults (Enforce, sampled leak detection).
+/// The ratio of the means is the inverse of the throughput ratio.
+/// </summary>
+public class ConcurrencyBenchmark
+{
+    private ServiceProvider _provider = null!;
+    private IServiceScopeFactory _serviceScopes = null!;
+    private IIsolationScopeFactory _scopes = null!;
+    private UserExecutionContext[] _contexts = null!;
+    private Task[] _tasks = null!;
+
+    [Params(100, 1_000)]
+    public int Concurrency { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _provider = new ServiceCollection()
+            .AddIsolation()
+            .AddTransient<FreshAgent>()
+            .AddIsolatedAgent<FreshAgent>()
+            .BuildServiceProvider();
+        _serviceScopes = _provider.GetRequiredService<IServiceScopeFactory>();
+        _scopes = _provider.GetRequiredService<IIsolationScopeFactory>();
+        _contexts = new UserExecutionContext[Concurrency];
+        for (var i = 0; i < Concurrency; i++)
+        {
+            _contexts[i] = new UserExecutionContext("user-" + i, "c-" + i);
+        }
+
+        _tasks = new Task[Concurrency];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _provider.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public Task ServiceScopes()
+    {
+        for (var i = 0; i < _tasks.Length; i++)
+        {
+            _tasks[i] = UnguardedRequestAsync();
+        }
+
+        return Task.WhenAll(_tasks);
+    }
+
+    [Benchmark]
+    public Task IsolationScopes()
+    {
+        for (var i = 0; i < _tasks.Length; i++)
+        {
+            _tasks[i] = IsolatedRequestAsync(_contexts[i]);
+        }
+
+        return Task.WhenAll(_tasks);
+    }
+
+    private async Task UnguardedRequestAsync()
+    {
+        // Leave the caller's thread so the requests run on the thread pool, on both cores.
+        await Task.Yield();
+        await using var scope = _serviceScopes.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<FreshAgent>().Add("hello");
+        await Task.Yield();
+    }
+
+    private async Task IsolatedRequestAsync(UserExecutionContext context)
+    {
+        await Task.Yield();
+        await using var scope = _scopes.CreateScope(context);
+        scope.GetAgent<FreshAgent>().Add("hello");
+        await Task.Yield();
+    }
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using BenchmarkDotNet.Reports;
+
+namespace Isolation.Benchmarks;
+
+/// <summary>
+/// The goals of issue 8, checked against the reports of one run (ratios between benchmarks of the same run, so the machine's
+/// speed cancels out). A goal whose benchmarks were not run is skipped; one with too few measurements is not judged.
+/// </summary>
+public static class Goals
+{
+    private const int MinimumMeasurements = 3;
+
+    public static IEnumerable<string> Evaluate(IReadOnlyList<BenchmarkReport> reports)
+    {
+        var lines = new List<string>();
+        foreach (var dependencies in new[] { 0, 3, 6 })
+        {
+            var fresh = Find(reports, nameof(AgentCreationBenchmark), nameof(AgentCreationBenchmark.Isolated), "Dependencies", dependencies);
+            var di = Find(reports, nameof(AgentCreationBenchmark), nameof(AgentCreationBenchmark.DiTransient), "Dependencies", dependencies);
+            Judge(lines, $"fresh agent creation <= 1.5x DI transient resolve ({dependencies} dependencies)", fresh, di, (f, d) =>
+                (Mean(f) / Mean(d) <= 1.5, $"{Ns(f)} vs {Ns(d)}: {Mean(f) / Mean(d):0.00}x"));
+
+            var pooled = Find(reports, nameof(PooledAgentBenchmark), nameof(PooledAgentBenchmark.ScopeWithPooledAgent), "Dependencies", dependencies);
+            var scopeOnly = Find(reports, nameof(PooledAgentBenchmark), nameof(PooledAgentBenchmark.ScopeOnly), "Dependencies", dependencies);
+            Judge(lines, $"pooled agent path allocation-free ({dependencies} dependencies)", pooled, scopeOnly, (p, s) =>
+                (Bytes(p) == Bytes(s), $"scope + pooled agent {Bytes(p)} B, scope alone {Bytes(s)} B; get + reset + return {Mean(p) - Mean(s):0} ns"));
+        }
+
+        var enter = Find(reports, nameof(SessionGuardEnterBenchmark), nameof(SessionGuardEnterBenchmark.Enter));
+        Judge(lines, "guard enter/exit <= 20 ns and 0 B", enter, enter, (e, _) =>
+            (Mean(e) <= 20 && Bytes(e) == 0, $"{Mean(e):0.0} ns, {Bytes(e)} B"));
+
+        foreach (var session in new[] { TurnBenchmark.SessionKind.Conversation, TurnBenchmark.SessionKind.Sqlite })
+        {
+            var isolated = Find(reports, nameof(TurnBenchmark), nameof(TurnBenchmark.IsolatedTurn), "Session", session);
+            var unisolated = Find(reports, nameof(TurnBenchmark), nameof(TurnBenchmark.UnisolatedTurn), "Session", session);
+            Judge(lines, $"whole isolated turn <= 2 us over the unisolated turn ({session} session)", isolated, unisolated, (i, u) =>
+                (Mean(i) - Mean(u) <= 2_000, $"{Ns(i)} vs {Ns(u)}: {Mean(i) - Mean(u):+0;-0} ns (error +-{Error(i) + Error(u):0} ns), {Bytes(i) - Bytes(u):+0;-0} B"));
+        }
+
+        var few = Find(reports, nameof(EventDeliveryBenchmark), nameof(EventDeliveryBenchmark.Registry), "Connections", 100);
+        var many = Find(reports, nameof(EventDeliveryBenchmark), nameof(EventDeliveryBenchmark.Registry), "Connections", 10_000);
+        Judge(lines, "delivery independent of other users' connections (10,000 vs 100 within 1.5x)", many, few, (m, f) =>
+            (Mean(m) / Mean(f) <= 1.5, $"{Ns(m)} at 10,000 vs {Ns(f)} at 100: {Mean(m) / Mean(f):0.00}x"));
+
+        foreach (var concurrency in new[] { 100, 1_000 })
+        {
+            var scopes = Find(reports, nameof(ConcurrencyBenchmark), nameof(ConcurrencyBenchmark.IsolationScopes), "Concurrency", concurrency);
+            var raw = Find(reports, nameof(ConcurrencyBenchmark), nameof(ConcurrencyBenchmark.ServiceScopes), "Concurrency", concurrency);
+            Judge(lines, $"throughput of {concurrency} concurrent isolated scopes vs plain DI scopes (reported, no goal)", scopes, raw, (s, r) =>
+                (true, $"{Mean(r) / Mean(s):0.00}x the throughput ({Mean(s) / concurrency:0} vs {Mean(r) / concurrency:0} ns per request)"));
+        }
+
+        return lines;
+    }
+
+    private static void Judge(List<string> lines, string goal, BenchmarkReport? a, BenchmarkReport? b, Func<BenchmarkReport, BenchmarkReport, (bool Met, string Measured)> check)
+    {
+        if (a is null || b is null)
+        {
+            return;
+        }
+
+        if (a.ResultStatistics!.N < MinimumMeasurements || b.ResultStatistics!.N < MinimumMeasurements)
+        {
+            lines.Add($"NOT JUDGED  {goal}: fewer than {MinimumMeasurements} measurements (a dry run)");
+            return;
+        }
+
+        var (met, measured) = check(a, b);
+        lines.Add($"{(met ? "MET   " : "MISSED")}      {goal}: {measured}");
+    }
+
+    private static BenchmarkReport? Find(IReadOnlyList<BenchmarkReport> reports, string type, string method, string? parameter = null, object? value = null)
+    {
+        foreach (var report in reports)
+        {
+            var descriptor = report.BenchmarkCase.Descriptor;
+            if (descriptor.Type.Name != type || descriptor.WorkloadMethod.Name != method || report.ResultStatistics is null)
+            {
+                continue;
+            }
+
+            if (parameter is null || Equals(report.BenchmarkCase.Parameters[parameter], value))
+            {
+                return report;
+            }
+        }
+
+        return null;
+    }
+
+    private static double Mean(BenchmarkReport report) => report.ResultStatistics!.Mean;
+
+    // Half of the 99.9% confidence interval, as in BenchmarkDotNet's Error column.
+    private static double Error(BenchmarkReport report) => report.ResultStatistics!.ConfidenceInterval.Margin;
+
+    private static long Bytes(BenchmarkReport report) => report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? -1;
+
+    private static string Ns(BenchmarkReport report) => Mean(report) >= 10_000
+        ? (Mean(report) / 1_000).ToString("0.0 'us'", CultureInfo.InvariantCulture)
+        : Mean(report).ToString("0.0 'ns'", CultureInfo.InvariantCulture);
+}
