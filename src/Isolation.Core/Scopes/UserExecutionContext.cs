@@ -72,7 +72,7 @@ public sealed class UserExecutionContext : IEquatable<UserExecutionContext>
         ? string.Format(CultureInfo.InvariantCulture, "user '{0}' (run {1})", UserId, RunId)
         : string.Format(CultureInfo.InvariantCulture, "user '{0}' (run {1}, connection {2})", UserId, RunId, ConnectionId);
 
-    private static string NewRunId() => Guid.NewGuid().ToString("N");
+    private static string NewRunId() => RunIds.New();
 
     private static string ValidateRequired(string? value, string name)
     {

@@ -24,6 +24,17 @@ public sealed class UserExecutionContextTests
         Assert.NotEqual(first, second);
     }
 
+    [Fact]
+    public async Task Constructor_ManyRunIdsOnManyThreads_AllUniqueHex32()
+    {
+        var ids = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            Enumerable.Range(0, 20_000).Select(_ => new UserExecutionContext("alice").RunId).ToArray())));
+
+        var all = ids.SelectMany(i => i).ToArray();
+        Assert.Equal(all.Length, all.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(all, id => Assert.Matches("^[0-9a-f]{32}$", id));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("   ")]
