@@ -13,7 +13,7 @@ namespace Isolation;
 /// The default <see cref="IAgentFactory{TAgent}"/>: activates through DI with a constructor call compiled once, or
 /// rents from a pool, and hands ownership to the scope.
 /// </summary>
-internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent> : IAgentFactory<TAgent>
+internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent> : IAgentFactory<TAgent>, IDisposable
     where TAgent : class
 {
     private static readonly string TypeName = TypeNames.Of<TAgent>();
@@ -55,6 +55,9 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
             policy.Pool = _pool;
         }
     }
+
+    /// <summary>Disposes the idle pooled agents with the container (agents still rented are disposed when dropped on return).</summary>
+    public void Dispose() => (_pool as IDisposable)?.Dispose();
 
     public TAgent Create(IsolationScope scope)
     {

@@ -188,6 +188,25 @@ public sealed class AgentFactoryTests
     }
 
     [Fact]
+    public async Task Pooled_ContainerDisposed_IdleDisposableAgentsDisposed()
+    {
+        var journal = new List<string>();
+        DisposablePooledAgent agent;
+        await using (var host = TestHost.Create(s => s.AddSingleton(journal).AddIsolatedAgent<DisposablePooledAgent>(o => o.UsePool = true)))
+        {
+            await using (var scope = host.CreateScope())
+            {
+                agent = scope.GetAgent<DisposablePooledAgent>();
+            }
+
+            Assert.Empty(journal);
+        }
+
+        Assert.Equal(new[] { "pooled" }, journal);
+        Assert.Equal(1, agent.Disposals);
+    }
+
+    [Fact]
     public async Task Pooled_NotResettable_FailsValidationWithGuidance()
     {
         await using var provider = new ServiceCollection().AddIsolatedAgent<PlainAgent>(o => o.UsePool = true).BuildServiceProvider();

@@ -129,3 +129,10 @@ public sealed class PlainAgent : IAgent
 {
     public int Counter { get; set; }
 }
+
+public sealed class DisposablePooledAgent(List<string> journal) : JournalAgent(journal), IResettable, IDisposable
+{
+    public bool TryReset() => true;
+
+    public void Dispose() => Record("pooled");
+}
