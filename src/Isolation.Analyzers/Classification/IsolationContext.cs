@@ -19,6 +19,7 @@ internal sealed class IsolationContext
     private readonly ConcurrentDictionary<IsolationConfiguration, TypeClassifier> _configured = new();
 
     private readonly Compilation _compilation;
+    private readonly ConditionalWeakTable<AnalyzerOptions, OptionsScan> _scans = new();
     private OptionsScan? _scan;
 
     private IsolationContext(Compilation compilation, KnownTypes types)
@@ -75,12 +76,13 @@ internal sealed class IsolationContext
 
     private OptionsScan GetScan(AnalyzerOptions options)
     {
-        // One scan of the trees' options per compilation (per options object, which is one in a real build); a race
-        // only computes the same answer twice.
+        // One scan of the trees' options per compilation and options object (one in a real build). The last one is
+        // checked first; the table keeps hosts that alternate options objects from rescanning; a race only computes
+        // the same answer twice.
         var scan = Volatile.Read(ref _scan);
         if (scan is null || !ReferenceEquals(scan.Options, options))
         {
-            scan = OptionsScan.Create(_compilation, options);
+            scan = _scans.GetValue(options, o => OptionsScan.Create(_compilation, o));
             Volatile.Write(ref _scan, scan);
         }
 
