@@ -4,7 +4,7 @@
 # (user + sys of the build and its compiler process: csc runs in-process, no shared compiler server), because on a
 # shared machine wall time mostly measures the neighbours. Also prints the ReportAnalyzer breakdown (a sum of callback
 # times across threads, not wall time).
-# Usage: measure-build-overhead.sh [units] [rounds]
+# Usage: [ISOLATION_ANALYZER=dll] measure-build-overhead.sh [units] [rounds]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -13,9 +13,12 @@ rounds="${2:-5}"
 work="$(mktemp -d /tmp/isolation-build-overhead.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-dotnet build "$root/src/Isolation.Analyzers/Isolation.Analyzers.csproj" -c Release -nologo -v:q >/dev/null
+# ISOLATION_ANALYZER=/path/to/Isolation.Analyzers.dll measures that build instead (an older commit's, for a before/after).
+if [[ -z "${ISOLATION_ANALYZER:-}" ]]; then
+  dotnet build "$root/src/Isolation.Analyzers/Isolation.Analyzers.csproj" -c Release -nologo -v:q >/dev/null
+fi
 dotnet run -c Release --project "$here" -- generate "$work/src" "$units" >/dev/null
-analyzer="$root/src/Isolation.Analyzers/bin/Release/netstandard2.0/Isolation.Analyzers.dll"
+analyzer="${ISOLATION_ANALYZER:-$root/src/Isolation.Analyzers/bin/Release/netstandard2.0/Isolation.Analyzers.dll}"
 
 echo '<Project />' > "$work/Directory.Build.props"
 echo '<Project />' > "$work/Directory.Build.targets"

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -17,8 +18,13 @@ internal sealed class IsolationContext
     private int _configuredState; // 0 unknown, 1 no configured types, 2 configured types
     private readonly ConcurrentDictionary<IsolationConfiguration, TypeClassifier> _configured = new();
 
-    private IsolationContext(KnownTypes types)
+    private readonly Compilation _compilation;
+    private readonly ConditionalWeakTable<AnalyzerOptions, OptionsScan> _scans = new();
+    private OptionsScan? _scan;
+
+    private IsolationContext(Compilation compilation, KnownTypes types)
     {
+        _compilation = compilation;
         Types = types;
         _defaultClassifier = new TypeClassifier(types, IsolationConfiguration.Default);
     }
@@ -31,7 +37,7 @@ internal sealed class IsolationContext
     /// </summary>
     public static IsolationContext? TryGet(Compilation compilation, AnalyzerOptions options)
     {
-        var context = Contexts.GetValue(compilation, static c => new IsolationContext(KnownTypes.Create(c)));
+        var context = Contexts.GetValue(compilation, static c => new IsolationContext(c, KnownTypes.Create(c)));
         if (context.Types.HasRequestScopedMarkers || context.Types.HasHandlerTypes)
         {
             return context;
@@ -49,10 +55,38 @@ internal sealed class IsolationContext
     /// <summary>The classifier that applies in <paramref name="tree"/> (its <c>.editorconfig</c> options).</summary>
     public TypeClassifier GetClassifier(AnalyzerOptions options, SyntaxTree? tree)
     {
+        // Most compilations configure nothing: then every tree gets the default classifier without an options lookup.
+        if (GetScan(options).AllDefault)
+        {
+            return _defaultClassifier;
+        }
+
         var configuration = IsolationConfiguration.For(options, tree);
         return configuration.IsDefault
             ? _defaultClassifier
             : _configured.GetOrAdd(configuration, c => new TypeClassifier(Types, c));
+    }
+
+    /// <summary>
+    /// False when no type in the compilation can be an agent: neither <c>IAgent</c> nor <c>[RequestScoped]</c> is
+    /// referenced and no <c>.editorconfig</c> names agent types. Rules that only look at agents register nothing then.
+    /// </summary>
+    public bool MayContainAgents(AnalyzerOptions options)
+        => Types.IAgent is not null || Types.RequestScopedAttribute is not null || GetScan(options).AnyAgentTypes;
+
+    private OptionsScan GetScan(AnalyzerOptions options)
+    {
+        // One scan of the trees' options per compilation and options object (one in a real build). The last one is
+        // checked first; the table keeps hosts that alternate options objects from rescanning; a race only computes
+        // the same answer twice.
+        var scan = Volatile.Read(ref _scan);
+        if (scan is null || !ReferenceEquals(scan.Options, options))
+        {
+            scan = _scans.GetValue(options, o => OptionsScan.Create(_compilation, o));
+            Volatile.Write(ref _scan, scan);
+        }
+
+        return scan;
     }
 
     private static bool HasConfiguredTypes(Compilation compilation, AnalyzerOptions options)
@@ -72,5 +106,38 @@ internal sealed class IsolationContext
         }
 
         return false;
+    }
+
+    private sealed class OptionsScan
+    {
+        private OptionsScan(AnalyzerOptions options, bool allDefault, bool anyAgentTypes)
+        {
+            Options = options;
+            AllDefault = allDefault;
+            AnyAgentTypes = anyAgentTypes;
+        }
+
+        public AnalyzerOptions Options { get; }
+
+        /// <summary>True when neither the global options nor any tree's options configure a rule.</summary>
+        public bool AllDefault { get; }
+
+        /// <summary>True when the global options or some tree's options name agent types.</summary>
+        public bool AnyAgentTypes { get; }
+
+        public static OptionsScan Create(Compilation compilation, AnalyzerOptions options)
+        {
+            var global = IsolationConfiguration.For(options, null);
+            var allDefault = global.IsDefault;
+            var anyAgentTypes = !global.AgentTypes.IsEmpty;
+            foreach (var tree in compilation.SyntaxTrees)
+            {
+                var configuration = IsolationConfiguration.For(options, tree);
+                allDefault &= configuration.IsDefault;
+                anyAgentTypes |= !configuration.AgentTypes.IsEmpty;
+            }
+
+            return new OptionsScan(options, allDefault, anyAgentTypes);
+        }
     }
 }

@@ -64,20 +64,17 @@ internal static class SingletonRegistration
 
     public static bool IsSingletonRegistrationMethod(IMethodSymbol method, KnownTypes types)
     {
-        var containing = method.ContainingType?.OriginalDefinition;
-        if (containing is null)
+        // Called for every invocation in the compilation: the name decides almost all of them before any symbol work.
+        var expected = method.Name switch
         {
-            return false;
-        }
-
-        return method.Name switch
-        {
-            "AddSingleton" or "AddKeyedSingleton" => containing.IsSame(types.ServiceCollectionServiceExtensions),
-            "TryAddSingleton" or "TryAddKeyedSingleton" => containing.IsSame(types.ServiceCollectionDescriptorExtensions),
-            "AddHostedService" => containing.IsSame(types.ServiceCollectionHostedServiceExtensions),
-            "Singleton" or "KeyedSingleton" => containing.IsSame(types.ServiceDescriptor),
-            _ => false,
+            "AddSingleton" or "AddKeyedSingleton" => types.ServiceCollectionServiceExtensions,
+            "TryAddSingleton" or "TryAddKeyedSingleton" => types.ServiceCollectionDescriptorExtensions,
+            "AddHostedService" => types.ServiceCollectionHostedServiceExtensions,
+            "Singleton" or "KeyedSingleton" => types.ServiceDescriptor,
+            _ => null,
         };
+
+        return expected is not null && method.ContainingType is { } containing && containing.IsSame(expected);
     }
 
     private static bool IsInstanceParameter(IParameterSymbol parameter, KnownTypes types)

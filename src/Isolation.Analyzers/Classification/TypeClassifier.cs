@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Concurrent;
 using Microsoft.CodeAnalysis;
 
@@ -17,11 +18,20 @@ internal sealed class TypeClassifier
     private readonly IsolationConfiguration _configuration;
     private readonly ConcurrentDictionary<ITypeSymbol, RequestScopedKind> _kinds = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ITypeSymbol, HeldState> _held = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<INamedTypeSymbol, DefinitionInfo> _definitions = new(SymbolEqualityComparer.Default);
+
+    // Cached delegates: a lambda capturing 'this' would allocate on every cache lookup.
+    private readonly Func<ITypeSymbol, RequestScopedKind> _computeKind;
+    private readonly Func<ITypeSymbol, HeldState> _computeHeldState;
+    private readonly Func<INamedTypeSymbol, DefinitionInfo> _computeDefinition;
 
     public TypeClassifier(KnownTypes types, IsolationConfiguration configuration)
     {
         _types = types;
         _configuration = configuration;
+        _computeKind = t => ComputeKind((INamedTypeSymbol)t);
+        _computeHeldState = t => ComputeHeldState(t, 0);
+        _computeDefinition = ComputeDefinitionInfo;
     }
 
     public KnownTypes Types => _types;
@@ -40,7 +50,7 @@ internal sealed class TypeClassifier
             return HeldState.None;
         }
 
-        return _held.GetOrAdd(type, t => ComputeHeldState(t, 0));
+        return _held.GetOrAdd(type, _computeHeldState);
     }
 
     /// <summary>
@@ -54,18 +64,8 @@ internal sealed class TypeClassifier
             return false;
         }
 
-        if (type.GetCollectionElementType(_types.ICollectionOfT) is null)
-        {
-            return false;
-        }
-
-        var ns = type.ContainingNamespace?.ToDisplayString();
-        if (ns is "System.Collections.Immutable" or "System.Collections.Frozen")
-        {
-            return false;
-        }
-
-        return !type.IsOrDerivesFrom(_types.ReadOnlyCollection) && !type.IsOrDerivesFrom(_types.ReadOnlyDictionary);
+        // Whether a generic type is a mutable collection does not depend on its type arguments: ask its definition once.
+        return type is INamedTypeSymbol named ? GetDefinitionInfo(named.OriginalDefinition).IsMutableCollection : IsMutableCollectionCore(type);
     }
 
     /// <summary>Why <paramref name="type"/> lives as long as the process by itself (hosted service, middleware, configuration), or null.</summary>
@@ -139,7 +139,7 @@ internal sealed class TypeClassifier
 
                 return RequestScopedKind.None;
             case INamedTypeSymbol named when named.TypeKind != TypeKind.Error:
-                return _kinds.GetOrAdd(named, t => ComputeKind((INamedTypeSymbol)t));
+                return _kinds.GetOrAdd(named, _computeKind);
             default:
                 return RequestScopedKind.None;
         }
@@ -147,10 +147,31 @@ internal sealed class TypeClassifier
 
     private RequestScopedKind ComputeKind(INamedTypeSymbol type)
     {
+        // Markers, shared-by-design types, well-known sessions and configured names are found through the type's base
+        // classes and interfaces by their original definitions, so they are the same for every construction of a generic
+        // type: computed once per definition, without making Roslyn substitute the interfaces of each constructed type
+        // (Dictionary<string, Unit42.Agent>). Only "a mutable collection of chat messages" depends on the type arguments.
+        var info = GetDefinitionInfo(type.OriginalDefinition);
+        if (info.IsFinal)
+        {
+            return info.Kind;
+        }
+
+        return IsConversation(type, info) ? RequestScopedKind.Session : info.Kind;
+    }
+
+    private DefinitionInfo GetDefinitionInfo(INamedTypeSymbol definition) => _definitions.GetOrAdd(definition, _computeDefinition);
+
+    private DefinitionInfo ComputeDefinitionInfo(INamedTypeSymbol type)
+    {
+        var isMutableCollection = type.TypeKind != TypeKind.Error && type.SpecialType != SpecialType.System_String && IsMutableCollectionCore(type);
+        var collectionElement = type.GetCollectionElementType(_types.ICollectionOfT);
+        var enumerableElement = type.GetEnumerableElementType(_types.IEnumerableOfT);
+
         // An explicit marker is the author's statement and wins over everything else.
         if (type.IsOrImplements(_types.IAgent) || HasRequestScopedAttribute(type))
         {
-            return RequestScopedKind.Agent;
+            return new DefinitionInfo(RequestScopedKind.Agent, isFinal: true, isMutableCollection, collectionElement, enumerableElement);
         }
 
         // Shared-by-design types (AIAgent, IChatClient, HttpClient) are never request-scoped, whatever a wildcard says.
@@ -158,7 +179,7 @@ internal sealed class TypeClassifier
         {
             if (type.IsAssignableTo(shared))
             {
-                return RequestScopedKind.None;
+                return new DefinitionInfo(RequestScopedKind.None, isFinal: true, isMutableCollection, collectionElement, enumerableElement);
             }
         }
 
@@ -166,21 +187,15 @@ internal sealed class TypeClassifier
         {
             if (type.IsAssignableTo(session))
             {
-                return RequestScopedKind.Session;
+                return new DefinitionInfo(RequestScopedKind.Session, isFinal: true, isMutableCollection, collectionElement, enumerableElement);
             }
         }
 
-        if (IsConversation(type))
-        {
-            return RequestScopedKind.Session;
-        }
-
-        if (MatchesSelfOrBase(type, _configuration.AgentTypes))
-        {
-            return RequestScopedKind.Agent;
-        }
-
-        return MatchesSelfOrBase(type, _configuration.SessionTypes) ? RequestScopedKind.Session : RequestScopedKind.None;
+        // Checked after the conversation test (ComputeKind): a conversation is a session whatever the configuration says.
+        var configured = MatchesSelfOrBase(type, _configuration.AgentTypes)
+            ? RequestScopedKind.Agent
+            : MatchesSelfOrBase(type, _configuration.SessionTypes) ? RequestScopedKind.Session : RequestScopedKind.None;
+        return new DefinitionInfo(configured, isFinal: false, isMutableCollection, collectionElement, enumerableElement);
     }
 
     private bool HasRequestScopedAttribute(INamedTypeSymbol type)
@@ -214,14 +229,22 @@ internal sealed class TypeClassifier
     }
 
     /// <summary>A mutable collection of chat messages is one conversation.</summary>
-    private bool IsConversation(INamedTypeSymbol type)
+    private bool IsConversation(INamedTypeSymbol type, DefinitionInfo info)
     {
-        if (_types.ChatMessages.IsEmpty || !IsMutableCollection(type))
+        if (_types.ChatMessages.IsEmpty || !info.IsMutableCollection)
         {
             return false;
         }
 
-        var element = type.GetCollectionElementType(_types.ICollectionOfT);
+        // Only an element that is a type parameter changes with the type arguments: base classes of a constructed
+        // element type have the same original definitions as those of the definition's element type.
+        var element = info.CollectionElement;
+        if (element is ITypeParameterSymbol && !IsDefinition(type)
+            && !TrySubstitute(element, type, out element))
+        {
+            element = type.GetCollectionElementType(_types.ICollectionOfT);
+        }
+
         foreach (var message in _types.ChatMessages)
         {
             if (element.IsOrDerivesFrom(message))
@@ -232,6 +255,23 @@ internal sealed class TypeClassifier
 
         return false;
     }
+
+    private bool IsMutableCollectionCore(ITypeSymbol type)
+    {
+        if (type.GetCollectionElementType(_types.ICollectionOfT) is null || IsImmutableOrFrozenNamespace(type.ContainingNamespace))
+        {
+            return false;
+        }
+
+        return !type.IsOrDerivesFrom(_types.ReadOnlyCollection) && !type.IsOrDerivesFrom(_types.ReadOnlyDictionary);
+    }
+
+    /// <summary>System.Collections.Immutable or System.Collections.Frozen, compared by name parts without building a string.</summary>
+    private static bool IsImmutableOrFrozenNamespace(INamespaceSymbol? ns)
+        => ns is { Name: "Immutable" or "Frozen" }
+            && ns.ContainingNamespace is { Name: "Collections" } collections
+            && collections.ContainingNamespace is { Name: "System" } system
+            && system.ContainingNamespace is { IsGlobalNamespace: true };
 
     private HeldState ComputeHeldState(ITypeSymbol type, int depth)
     {
@@ -276,14 +316,92 @@ internal sealed class TypeClassifier
             return named.TypeArguments[1];
         }
 
-        var element = type.GetEnumerableElementType(_types.IEnumerableOfT);
-        if (element is INamedTypeSymbol { IsGenericType: true } pair && pair.TypeArguments.Length == 2 && pair.OriginalDefinition.IsSame(_types.KeyValuePair))
+        if (named.TypeKind == TypeKind.Error)
         {
-            // A dictionary holds its values; a key is an identifier, not state.
-            return pair.TypeArguments[1];
+            return GetContainedTypeFromInterfaces(named);
         }
 
-        return element;
+        // The element is looked up on the definition (its interfaces need no substitution) and mapped through the type
+        // arguments; only a shape that cannot be mapped that way asks the constructed type's own interfaces.
+        var element = GetDefinitionInfo(named.OriginalDefinition).EnumerableElement;
+        if (element is null || IsDefinition(named))
+        {
+            return ValueOfPair(element);
+        }
+
+        if (IsKeyValuePair(element))
+        {
+            return TrySubstitute(((INamedTypeSymbol)element).TypeArguments[1], named, out var value) ? value : GetContainedTypeFromInterfaces(named);
+        }
+
+        return TrySubstitute(element, named, out var substituted) ? ValueOfPair(substituted) : GetContainedTypeFromInterfaces(named);
+    }
+
+    private ITypeSymbol? GetContainedTypeFromInterfaces(ITypeSymbol type) => ValueOfPair(type.GetEnumerableElementType(_types.IEnumerableOfT));
+
+    /// <summary>A dictionary holds its values; a key is an identifier, not state.</summary>
+    private ITypeSymbol? ValueOfPair(ITypeSymbol? element)
+        => IsKeyValuePair(element) ? ((INamedTypeSymbol)element!).TypeArguments[1] : element;
+
+    private bool IsKeyValuePair(ITypeSymbol? type)
+        => type is INamedTypeSymbol { IsGenericType: true } pair && pair.TypeArguments.Length == 2 && pair.OriginalDefinition.IsSame(_types.KeyValuePair);
+
+    private static bool IsDefinition(INamedTypeSymbol type) => SymbolEqualityComparer.Default.Equals(type, type.OriginalDefinition);
+
+    /// <summary>
+    /// <paramref name="definitionType"/> (a type from the definition of <paramref name="constructed"/>) as it is in
+    /// <paramref name="constructed"/>: one of its own type parameters becomes the type argument, a type without type
+    /// parameters stays itself; anything else (a containing type's parameter, <c>List&lt;T&gt;</c>) is not mapped here.
+    /// </summary>
+    private static bool TrySubstitute(ITypeSymbol definitionType, INamedTypeSymbol constructed, out ITypeSymbol? result)
+    {
+        if (definitionType is ITypeParameterSymbol parameter)
+        {
+            if (parameter.TypeParameterKind == TypeParameterKind.Type
+                && SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, constructed.OriginalDefinition)
+                && parameter.Ordinal < constructed.TypeArguments.Length)
+            {
+                result = constructed.TypeArguments[parameter.Ordinal];
+                return true;
+            }
+
+            result = null;
+            return false;
+        }
+
+        result = definitionType;
+        return !ContainsTypeParameter(definitionType, 0);
+    }
+
+    private static bool ContainsTypeParameter(ITypeSymbol type, int depth)
+    {
+        if (depth >= MaxConstraintDepth)
+        {
+            return true;
+        }
+
+        switch (type)
+        {
+            case ITypeParameterSymbol:
+                return true;
+            case IArrayTypeSymbol array:
+                return ContainsTypeParameter(array.ElementType, depth + 1);
+            case IPointerTypeSymbol pointer:
+                return ContainsTypeParameter(pointer.PointedAtType, depth + 1);
+            case INamedTypeSymbol named:
+                foreach (var argument in named.TypeArguments)
+                {
+                    if (ContainsTypeParameter(argument, depth + 1))
+                    {
+                        return true;
+                    }
+                }
+
+                return named.ContainingType is { } containing && ContainsTypeParameter(containing, depth + 1);
+            default:
+                // Function pointers, dynamic and anything new: not mapped, the caller asks the constructed type.
+                return type.TypeKind != TypeKind.Dynamic;
+        }
     }
 
     private bool IsConventionalMiddleware(INamedTypeSymbol type)
@@ -350,5 +468,32 @@ internal sealed class TypeClassifier
         }
 
         return false;
+    }
+
+    /// <summary>What a generic type's definition says for all of its constructions.</summary>
+    private sealed class DefinitionInfo
+    {
+        public DefinitionInfo(RequestScopedKind kind, bool isFinal, bool isMutableCollection, ITypeSymbol? collectionElement, ITypeSymbol? enumerableElement)
+        {
+            Kind = kind;
+            IsFinal = isFinal;
+            IsMutableCollection = isMutableCollection;
+            CollectionElement = collectionElement;
+            EnumerableElement = enumerableElement;
+        }
+
+        /// <summary>The kind from markers, well-known types and configuration; when not <see cref="IsFinal"/>, a conversation overrides it.</summary>
+        public RequestScopedKind Kind { get; }
+
+        /// <summary>True when the kind was decided by a marker, a shared-by-design type or a well-known session.</summary>
+        public bool IsFinal { get; }
+
+        public bool IsMutableCollection { get; }
+
+        /// <summary>The <c>T</c> of the definition's <c>ICollection&lt;T&gt;</c>, in the definition's own type parameters.</summary>
+        public ITypeSymbol? CollectionElement { get; }
+
+        /// <summary>The <c>T</c> of the definition's <c>IEnumerable&lt;T&gt;</c>, in the definition's own type parameters.</summary>
+        public ITypeSymbol? EnumerableElement { get; }
     }
 }

@@ -27,7 +27,8 @@ public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var isolation = IsolationContext.TryGet(start.Compilation, start.Options);
-            if (isolation is null)
+            // Only agents are reported: without a type that can be one, no 'new' anywhere needs a look.
+            if (isolation is null || !isolation.MayContainAgents(start.Options))
             {
                 return;
             }

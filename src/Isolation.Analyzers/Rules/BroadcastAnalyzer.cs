@@ -31,7 +31,8 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var isolation = IsolationContext.TryGet(start.Compilation, start.Options);
-            if (isolation is null || (isolation.Types.IHubClientsOfT is null && isolation.Types.WebSocket is null))
+            // Reported only where an agent type broadcasts: without a type that can be one, there is nothing to find.
+            if (isolation is null || (isolation.Types.IHubClientsOfT is null && isolation.Types.WebSocket is null) || !isolation.MayContainAgents(start.Options))
             {
                 return;
             }
