@@ -1,7 +1,6 @@
 using Isolation;
 using Isolation.Diagnostics;
 using Isolation.Internal;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -43,7 +42,6 @@ public static class IsolationHealthChecksBuilderExtensions
     {
         var services = builder.Services;
         services.AddIsolation();
-        services.TryAddSingleton<IsolationHealthCheckMarker>();
         var options = services.AddOptions<IsolationHealthCheckOptions>(HealthCheckName);
         if (configure is not null)
         {
@@ -55,9 +53,10 @@ public static class IsolationHealthChecksBuilderExtensions
             .Validate(o => o.MinimumCreationSamples is >= 1 and <= 1024, "IsolationHealthCheckOptions.MinimumCreationSamples must be from 1 to 1024 (the number of recent creations kept).")
             .ValidateOnStart();
 
-        if (!services.Any(d => d.ServiceType == typeof(HealthCheckRegistrationMarker)))
+        // The marker also tells the monitor to keep recent agent creation times; its presence means the check is registered.
+        if (!services.Any(d => d.ServiceType == typeof(IsolationHealthCheckMarker)))
         {
-            services.AddSingleton<HealthCheckRegistrationMarker>();
+            services.AddSingleton<IsolationHealthCheckMarker>();
             builder.Add(new HealthCheckRegistration(
                 HealthCheckName,
                 sp => new IsolationHealthCheck(
@@ -69,10 +68,5 @@ public static class IsolationHealthChecksBuilderExtensions
         }
 
         return builder;
-    }
-
-    /// <summary>Keeps a second call from adding the check twice.</summary>
-    private sealed class HealthCheckRegistrationMarker
-    {
     }
 }

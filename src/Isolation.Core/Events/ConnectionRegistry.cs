@@ -74,7 +74,10 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
         return sink;
     }
 
-    /// <summary>Delivers an envelope to every connection of its user. Returns how many sinks queued it.</summary>
+    /// <summary>
+    /// Delivers an envelope to every connection of its user. Returns how many connections refused it as an event leak
+    /// (a custom sink that no longer belongs to the envelope's user), so the emitting scope can count the violation.
+    /// </summary>
     internal int Publish(EventEnvelope envelope)
     {
         if (!_users.TryGetValue(envelope.UserId, out var connections))
@@ -90,24 +93,22 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
             return 0;
         }
 
-        var queued = 0;
+        var leaks = 0;
         foreach (var sink in sinks)
         {
             if (sink is WebSocketEventSink webSocketSink)
             {
-                // Checks the owner and counts its own drops with the precise reason.
-                if (webSocketSink.TryWrite(envelope))
-                {
-                    queued++;
-                }
+                // Checks the owner and counts its own drops with the precise reason. Its owner cannot change, and the
+                // registry filed it under that owner, so through here it never refuses a leak.
+                webSocketSink.TryWrite(envelope);
             }
-            else if (TryWriteCustom(sink, envelope))
+            else
             {
-                queued++;
+                WriteCustom(sink, envelope, ref leaks);
             }
         }
 
-        return queued;
+        return leaks;
     }
 
     internal void Remove(string userId, IEventSink sink)
@@ -180,7 +181,7 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
         }
     }
 
-    private bool TryWriteCustom(IEventSink sink, EventEnvelope envelope)
+    private void WriteCustom(IEventSink sink, EventEnvelope envelope, ref int leaks)
     {
         try
         {
@@ -188,16 +189,14 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
             if (!string.Equals(sink.UserId, envelope.UserId, StringComparison.Ordinal))
             {
                 Metrics.RefuseLeak(envelope, sink);
-                return false;
+                leaks++;
+                return;
             }
 
-            if (sink.TryWrite(envelope))
+            if (!sink.TryWrite(envelope))
             {
-                return true;
+                Metrics.Dropped(EventDropReasons.SinkRejected, envelope);
             }
-
-            Metrics.Dropped(EventDropReasons.SinkRejected, envelope);
-            return false;
         }
 #pragma warning disable CA1031 // One broken sink must not keep the user's other connections from their events.
         catch (Exception ex)
@@ -205,7 +204,6 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
         {
             Log.SinkFailed(Metrics.Logger, ex, sink.GetType().FullName ?? nameof(IEventSink), sink.ConnectionId);
             Metrics.Dropped(EventDropReasons.SendFailed, envelope);
-            return false;
         }
     }
 

@@ -75,12 +75,6 @@ internal sealed class EventMetrics
             envelope.UserId,
             sink.ConnectionId,
             sink.UserId);
-        // Delivery runs in the emitting flow: the run whose event leaked counts as having a violation (isolation score).
-        if (IsolationScope.Current is { } emitting && string.Equals(emitting.Context.RunId, envelope.RunId, StringComparison.Ordinal))
-        {
-            emitting.MarkViolated();
-        }
-
         Monitor.Report(new IsolationViolation(
             ViolationKind.EventLeak,
             sink.GetType().FullName ?? nameof(IEventSink),

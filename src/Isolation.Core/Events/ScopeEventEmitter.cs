@@ -119,7 +119,12 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
                 _registry.TimeProvider.GetUtcNow(),
                 type,
                 payload);
-            _registry.Publish(envelope);
+            if (_registry.Publish(envelope) != 0)
+            {
+                // A connection of another user was handed this run's event (and refused it): the run counts as violated.
+                _scope.MarkViolated();
+            }
+
             return true;
         }
     }
