@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Isolation.Diagnostics;
+using Isolation.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -107,6 +108,15 @@ public sealed class IsolationMonitor
     /// </summary>
     /// <returns>How many leaks this check reported.</returns>
     public int CheckForLeaks() => Leaks.Sweep();
+
+    /// <summary>
+    /// Reports a violation that belongs to no live scope (a resource used outside any scope, or found after its scope
+    /// ended): counted, logged, raised on <see cref="ViolationDetected"/> (and <see cref="LeakDetected"/> for leaks). Never
+    /// throws; to throw in <see cref="IsolationMode.Enforce"/>, report through <see cref="IsolationScope.ReportViolation"/>.
+    /// </summary>
+    /// <param name="violation">The violation.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="violation"/> is <see langword="null"/>.</exception>
+    public void ReportViolation(IsolationViolation violation) => Report(Guard.NotNull(violation));
 
     internal void Report(IsolationViolation violation)
     {

@@ -11,15 +11,20 @@ using Microsoft.Extensions.Options;
 namespace Isolation;
 
 /// <summary>
-/// The default <see cref="IConnectionRegistry"/>: a dictionary from user id to that user's sinks (an immutable array,
-/// replaced under a per-user lock), so delivery reads one array without locking and touches nobody else's connections.
+/// The connections of this process: the default <see cref="IConnectionRegistry"/>, always registered by
+/// <c>services.AddIsolation()</c> and resolvable as itself. A registry that routes events to other processes (another
+/// node of the deployment) replaces <see cref="IConnectionRegistry"/> and delivers to local connections through this one.
 /// </summary>
-internal sealed class ConnectionRegistry : IConnectionRegistry
+/// <remarks>
+/// A dictionary from user id to that user's sinks (an immutable array, replaced under a per-user lock), so delivery reads
+/// one array without locking and touches nobody else's connections.
+/// </remarks>
+public sealed class ConnectionRegistry : IConnectionRegistry
 {
     private readonly ConcurrentDictionary<string, UserConnections> _users = new(StringComparer.Ordinal);
     private int _connectionCount;
 
-    public ConnectionRegistry(EventMetrics metrics, IOptions<EventDeliveryOptions> options, TimeProvider timeProvider)
+    internal ConnectionRegistry(EventMetrics metrics, IOptions<EventDeliveryOptions> options, TimeProvider timeProvider)
     {
         Metrics = metrics;
         Options = options.Value;
@@ -27,6 +32,7 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
         EnvelopeTypeInfo = CreateEnvelopeTypeInfo(Options.PayloadTypeInfoResolver);
     }
 
+    /// <inheritdoc />
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
     internal EventMetrics Metrics { get; }
@@ -40,12 +46,14 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
     /// <summary>Gets how many users have at least one connection.</summary>
     internal int UserCount => _users.Count;
 
+    /// <inheritdoc />
     public int GetConnectionCount(string userId)
     {
         Guard.NotNull(userId);
         return _users.TryGetValue(userId, out var connections) ? Volatile.Read(ref connections.Sinks).Length : 0;
     }
 
+    /// <inheritdoc />
     public IDisposable Register(IEventSink sink)
     {
         Guard.NotNull(sink);
@@ -57,6 +65,7 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
         return new Registration(this, userId, sink);
     }
 
+    /// <inheritdoc />
     public WebSocketEventSink RegisterWebSocket(WebSocket webSocket, string userId, string connectionId, CancellationToken connectionAborted = default)
     {
         Guard.NotNull(webSocket);
@@ -74,25 +83,24 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
         return sink;
     }
 
-    /// <summary>
-    /// Delivers an envelope to every connection of its user. Returns how many connections refused it as an event leak
-    /// (a custom sink that no longer belongs to the envelope's user), so the emitting scope can count the violation.
-    /// </summary>
-    internal int Publish(EventEnvelope envelope)
+    /// <inheritdoc />
+    public EventDeliveryResult Publish(EventEnvelope envelope)
     {
+        Guard.NotNull(envelope);
         if (!_users.TryGetValue(envelope.UserId, out var connections))
         {
             Metrics.Dropped(EventDropReasons.NoConnection, envelope);
-            return 0;
+            return default;
         }
 
         var sinks = Volatile.Read(ref connections.Sinks);
         if (sinks.Length == 0)
         {
             Metrics.Dropped(EventDropReasons.NoConnection, envelope);
-            return 0;
+            return default;
         }
 
+        var delivered = 0;
         var leaks = 0;
         foreach (var sink in sinks)
         {
@@ -100,15 +108,18 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
             {
                 // Checks the owner and counts its own drops with the precise reason. Its owner cannot change, and the
                 // registry filed it under that owner, so through here it never refuses a leak.
-                webSocketSink.TryWrite(envelope);
+                if (webSocketSink.TryWrite(envelope))
+                {
+                    delivered++;
+                }
             }
-            else
+            else if (WriteCustom(sink, envelope, ref leaks))
             {
-                WriteCustom(sink, envelope, ref leaks);
+                delivered++;
             }
         }
 
-        return leaks;
+        return new EventDeliveryResult(delivered, leaks);
     }
 
     internal void Remove(string userId, IEventSink sink)
@@ -181,7 +192,7 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
         }
     }
 
-    private void WriteCustom(IEventSink sink, EventEnvelope envelope, ref int leaks)
+    private bool WriteCustom(IEventSink sink, EventEnvelope envelope, ref int leaks)
     {
         try
         {
@@ -190,13 +201,16 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
             {
                 Metrics.RefuseLeak(envelope, sink);
                 leaks++;
-                return;
+                return false;
             }
 
-            if (!sink.TryWrite(envelope))
+            if (sink.TryWrite(envelope))
             {
-                Metrics.Dropped(EventDropReasons.SinkRejected, envelope);
+                return true;
             }
+
+            Metrics.Dropped(EventDropReasons.SinkRejected, envelope);
+            return false;
         }
 #pragma warning disable CA1031 // One broken sink must not keep the user's other connections from their events.
         catch (Exception ex)
@@ -204,6 +218,7 @@ internal sealed class ConnectionRegistry : IConnectionRegistry
         {
             Log.SinkFailed(Metrics.Logger, ex, sink.GetType().FullName ?? nameof(IEventSink), sink.ConnectionId);
             Metrics.Dropped(EventDropReasons.SendFailed, envelope);
+            return false;
         }
     }
 

@@ -16,8 +16,34 @@ public sealed class EventEnvelope
     // The JSON text, serialized once by the first connection that sends it and shared by the others of the same user.
     private byte[]? _utf8Json;
 
-    internal EventEnvelope(string userId, string? connectionId, string runId, long sequence, DateTimeOffset timestamp, string type, object? payload)
+    /// <summary>
+    /// Creates an envelope. Agent code never does this (<see cref="IsolationScope.Events"/> stamps envelopes from the scope);
+    /// transports do, to rebuild an envelope that crossed a process boundary before handing it to
+    /// <see cref="IConnectionRegistry.Publish"/>, where every sink's owner check still applies.
+    /// </summary>
+    /// <param name="userId">The user the event belongs to.</param>
+    /// <param name="connectionId">The connection the run was started from, if any.</param>
+    /// <param name="runId">The run the event belongs to.</param>
+    /// <param name="sequence">The event's position in its run (1, 2, …); 0 for an event that belongs to no run's sequence.</param>
+    /// <param name="timestamp">When the event was emitted.</param>
+    /// <param name="type">The event type.</param>
+    /// <param name="payload">The payload, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">An identifier or the type is empty, or <paramref name="sequence"/> is negative.</exception>
+    public EventEnvelope(string userId, string? connectionId, string runId, long sequence, DateTimeOffset timestamp, string type, object? payload)
+        : this(Validate(userId, nameof(userId)), connectionId, Validate(runId, nameof(runId)), sequence, timestamp, Validate(type, nameof(type)), payload, trusted: true)
     {
+        if (sequence < 0)
+        {
+            Internal.ThrowHelper.ThrowArgument(
+                $"The sequence of an event must be 0 or more (1 for a run's first event); got {sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)}.",
+                nameof(sequence));
+        }
+    }
+
+    // The emitter's constructor: its values come from a validated context and a non-empty type.
+    internal EventEnvelope(string userId, string? connectionId, string runId, long sequence, DateTimeOffset timestamp, string type, object? payload, bool trusted)
+    {
+        _ = trusted;
         UserId = userId;
         ConnectionId = connectionId;
         RunId = runId;
@@ -50,6 +76,18 @@ public sealed class EventEnvelope
 
     /// <inheritdoc />
     public override string ToString() => Type + " #" + Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) + " of run " + RunId + " for user '" + UserId + "'";
+
+    private static string Validate(string? value, string name)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            Internal.ThrowHelper.ThrowArgument(
+                $"The {name} of an event envelope must not be null, empty or white space: events are routed and ordered by user, run and type.",
+                name);
+        }
+
+        return value;
+    }
 
     /// <summary>Returns the envelope as UTF-8 JSON, serialized on first use and cached (all connections share one serializer).</summary>
     internal byte[] GetUtf8Json(JsonTypeInfo<EventEnvelope> typeInfo)

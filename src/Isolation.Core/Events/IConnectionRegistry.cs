@@ -8,8 +8,9 @@ namespace Isolation;
 /// <c>services.AddIsolation()</c> as a singleton.
 /// </summary>
 /// <remarks>
-/// Scope emitters deliver through the registry that <c>AddIsolation()</c> registers; replacing this service does not
-/// change where <see cref="IsolationScope.Events"/> sends events. Add transports with <see cref="Register"/> instead.
+/// Every scope's emitter delivers through the <see cref="IConnectionRegistry"/> registered in DI. Add transports with
+/// <see cref="Register"/>; to deliver elsewhere too (another node), register a registry of your own in this service's
+/// place, typically one that decorates the default and calls its <see cref="Publish"/> for local connections.
 /// </remarks>
 /// <example>
 /// <code>
@@ -39,6 +40,14 @@ public interface IConnectionRegistry
     /// <returns>The registration; disposing it removes the connection (idempotent).</returns>
     /// <exception cref="ArgumentException">The sink's user or connection id is empty, or the user already has a connection with that id.</exception>
     IDisposable Register(IEventSink sink);
+
+    /// <summary>
+    /// Delivers an envelope to every connection of <see cref="EventEnvelope.UserId"/> and to nobody else's. Never waits
+    /// and never throws because a connection failed; what is not delivered is counted on <c>isolation.events.dropped</c>.
+    /// </summary>
+    /// <param name="envelope">The envelope, stamped by a scope's emitter (or rebuilt by a transport that carried one).</param>
+    /// <returns>How many connections took it, and how many refused it as another user's event.</returns>
+    EventDeliveryResult Publish(EventEnvelope envelope);
 
     /// <summary>
     /// Registers an open WebSocket of <paramref name="userId"/> and starts its writer: a bounded queue per connection (see

@@ -18,15 +18,19 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
     private const int Sealed = 2;
 
     private readonly IsolationScope _scope;
-    private readonly ConnectionRegistry _registry;
+    private readonly IConnectionRegistry _registry;
+    private readonly EventMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly object _lock = new();
     private long _sequence;
     private int _state;
 
-    public ScopeEventEmitter(IsolationScope scope, ConnectionRegistry registry)
+    public ScopeEventEmitter(IsolationScope scope, IConnectionRegistry registry, EventMetrics metrics, TimeProvider time)
     {
         _scope = scope;
         _registry = registry;
+        _metrics = metrics;
+        _time = time;
     }
 
     /// <summary>Gets whether the run's events have ended: a terminal event was emitted, or the emitter was sealed.</summary>
@@ -102,7 +106,7 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
                     _state = Sealed;
                 }
 
-                _registry.Metrics.DroppedBeforeStamp(EventDropReasons.RunEnded, context, type);
+                _metrics.DroppedBeforeStamp(EventDropReasons.RunEnded, context, type);
                 return false;
             }
 
@@ -116,10 +120,11 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
                 context.ConnectionId,
                 context.RunId,
                 ++_sequence,
-                _registry.TimeProvider.GetUtcNow(),
+                _time.GetUtcNow(),
                 type,
-                payload);
-            if (_registry.Publish(envelope) != 0)
+                payload,
+                trusted: true);
+            if (_registry.Publish(envelope).Refused != 0)
             {
                 // A connection of another user was handed this run's event (and refused it): the run counts as violated.
                 _scope.MarkViolated();

@@ -29,7 +29,12 @@ public sealed partial class IsolationScope
     private ScopeEventEmitter CreateEvents()
     {
         ThrowIfDisposed("the event emitter");
-        var created = new ScopeEventEmitter(this, Services.GetRequiredService<ConnectionRegistry>());
+        var services = Services;
+        var created = new ScopeEventEmitter(
+            this,
+            services.GetRequiredService<IConnectionRegistry>(),
+            services.GetRequiredService<EventMetrics>(),
+            services.GetRequiredService<TimeProvider>());
         return Interlocked.CompareExchange(ref _events, created, null) ?? created;
     }
 }

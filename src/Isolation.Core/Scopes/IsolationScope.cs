@@ -256,12 +256,17 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     internal void SetStatus(string status) => _status = status;
 
     /// <summary>
-    /// Reports a violation against this scope: counted, logged, raised on the monitor, and thrown as
-    /// <see cref="IsolationViolationException"/> in <see cref="IsolationMode.Enforce"/> (leaks are never thrown).
-    /// Callers skip the check entirely in <see cref="IsolationMode.Off"/>.
+    /// Reports a violation against this scope: counted against it (its <see cref="ViolationCount"/> and the isolation
+    /// score), logged, raised on <see cref="IsolationMonitor"/>, and thrown as <see cref="IsolationViolationException"/>
+    /// in <see cref="IsolationMode.Enforce"/> (leaks are never thrown). Does nothing in <see cref="IsolationMode.Off"/>.
     /// </summary>
-    internal void ReportViolation(IsolationViolation violation)
+    /// <remarks>For integrations and application checks that find a breach the library cannot see by itself.</remarks>
+    /// <param name="violation">The violation; <see cref="IsolationViolation.Context"/> should name this scope's context.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="violation"/> is <see langword="null"/>.</exception>
+    /// <exception cref="IsolationViolationException">In <see cref="IsolationMode.Enforce"/>, for every kind but the leaks.</exception>
+    public void ReportViolation(IsolationViolation violation)
     {
+        Guard.NotNull(violation);
         if (Mode == IsolationMode.Off)
         {
             return;
