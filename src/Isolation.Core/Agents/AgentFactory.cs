@@ -13,9 +13,11 @@ namespace Isolation;
 /// The default <see cref="IAgentFactory{TAgent}"/>: activates through DI with a constructor call compiled once, or
 /// rents from a pool, and hands ownership to the scope.
 /// </summary>
-internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent> : IAgentFactory<TAgent>, IDisposable
+internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent> : IAgentFactory<TAgent>, IBuiltInAgentFactory, IDisposable
     where TAgent : class
 {
+    private const string DelegateSource = "The factory registered with AddIsolatedAgent<TAgent>(factory)";
+
     private static readonly string TypeName = TypeNames.Of<TAgent>();
 
     // Whether the scope must release the agent even when its leak tracking is off.
@@ -27,7 +29,7 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
     private readonly ObjectFactory<TAgent>? _activate;
     private readonly Func<IServiceProvider, TAgent>? _custom;
     private readonly ObjectPool<PooledAgent>? _pool;
-    private readonly ConditionalWeakTable<TAgent, HandOut>? _handedOut;
+    private readonly AgentHandOuts? _handedOut;
     private readonly IsolationMonitor _monitor;
 
     public AgentFactory(IServiceProvider root, IsolationMonitor monitor, IOptionsMonitor<IsolatedAgentOptions> options, Func<IServiceProvider, TAgent>? custom)
@@ -36,12 +38,9 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         var settings = options.Get(TypeName);
         if (custom is not null)
         {
+            // A custom delegate can return an instance it keeps, pooled or not: check that no instance reaches two scopes.
             _custom = custom;
-            if (!settings.UsePool)
-            {
-                // A custom delegate can return an instance it keeps: check that no instance is handed to two scopes.
-                _handedOut = new ConditionalWeakTable<TAgent, HandOut>();
-            }
+            _handedOut = new AgentHandOuts();
         }
         else
         {
@@ -50,7 +49,7 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
 
         if (settings.UsePool)
         {
-            var policy = new AgentPoolPolicy(root, _activate, _custom);
+            var policy = new AgentPoolPolicy(root, _activate, _custom, _handedOut);
             _pool = new DefaultObjectPoolProvider { MaximumRetained = settings.MaximumRetained }.Create(policy);
             policy.Pool = _pool;
         }
@@ -73,6 +72,17 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
             // The pool holds the agent together with its scope record, so renting allocates nothing.
             var pooled = _pool.Get();
             agent = pooled.Agent;
+            try
+            {
+                _handedOut?.HandTo(agent, scope, TypeName, DelegateSource);
+            }
+            catch
+            {
+                // Enforce refused the shared instance: it stays with the scope that holds it.
+                _pool.Return(pooled);
+                throw;
+            }
+
             (agent as IsolatedAgent)?.Attach(scope);
             AddOrRelease(scope, pooled);
         }
@@ -82,7 +92,10 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
             (agent as IsolatedAgent)?.Attach(scope);
             if (NeedsRelease || scope.IsTracked)
             {
-                AddOrRelease(scope, new OwnedAgent(this, agent, scope.IsTracked ? _monitor.Leaks.CaptureStackTrace() : null));
+                // What the library activated, the scope disposes. What an application's factory returned, it disposes only
+                // in Enforce: in Observe and Off an instance the factory shares must keep working for everyone else.
+                var dispose = _custom is null || scope.Mode == IsolationMode.Enforce;
+                AddOrRelease(scope, new OwnedAgent(agent, TypeName, dispose, scope.IsTracked ? _monitor.Leaks.CaptureStackTrace() : null));
             }
         }
 
@@ -105,34 +118,8 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
                 $"The factory registered with AddIsolatedAgent<{typeof(TAgent).Name}>(factory) returned null. It must return a new {TypeName} for each call.");
         }
 
-        if (scope.Mode != IsolationMode.Off)
-        {
-            CheckNotShared(agent, scope);
-        }
-
+        _handedOut!.HandTo(agent, scope, TypeName, DelegateSource);
         return agent;
-    }
-
-    private void CheckNotShared(TAgent agent, IsolationScope scope)
-    {
-        var handedOut = _handedOut!;
-        if (handedOut.TryGetValue(agent, out var previous) && previous.ScopeId != scope.Id)
-        {
-            scope.ReportViolation(new IsolationViolation(
-                ViolationKind.SingletonReuse,
-                TypeName,
-                string.Format(
-                    CultureInfo.InvariantCulture,
-                    "The factory of agent {0} returned the same instance to the scope of {1} that it already gave to the scope of {2}: the agent is shared like a singleton, so one user's state reaches another's. Return a new instance from the factory on every call, and do not register the agent as a singleton.",
-                    TypeName,
-                    scope.Context,
-                    previous.Context),
-                scope.Context,
-                previous.Context,
-                creationStackTrace: null));
-        }
-
-        handedOut.AddOrUpdate(agent, new HandOut(scope.Id, scope.Context));
     }
 
     private static void AddOrRelease(IsolationScope scope, IScopeResource owned)
@@ -145,61 +132,6 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         }
     }
 
-    private sealed record HandOut(long ScopeId, UserExecutionContext Context);
-
-    /// <summary>The scope's record of one fresh agent it owns: disposes it when the scope ends.</summary>
-    private sealed class OwnedAgent : IScopeResource
-    {
-        private readonly AgentFactory<TAgent> _factory;
-        private readonly TAgent _agent;
-        private readonly string? _creationStackTrace;
-
-        public OwnedAgent(AgentFactory<TAgent> factory, TAgent agent, string? creationStackTrace)
-        {
-            _factory = factory;
-            _agent = agent;
-            _creationStackTrace = creationStackTrace;
-        }
-
-        public string ResourceType => TypeName;
-
-        public ValueTask ReleaseAsync(IsolationScope scope)
-        {
-            if (scope.IsTracked)
-            {
-                _factory._monitor.Leaks.TrackEndedAgent(_agent, TypeName, scope.Context, _creationStackTrace);
-            }
-
-            if (_agent is IAsyncDisposable asyncDisposable)
-            {
-                var pending = asyncDisposable.DisposeAsync();
-                if (!pending.IsCompletedSuccessfully)
-                {
-                    return DetachAfter(pending);
-                }
-            }
-            else
-            {
-                (_agent as IDisposable)?.Dispose();
-            }
-
-            (_agent as IsolatedAgent)?.Detach(returnedToPool: false);
-            return default;
-        }
-
-        private async ValueTask DetachAfter(ValueTask pending)
-        {
-            try
-            {
-                await pending.ConfigureAwait(false);
-            }
-            finally
-            {
-                (_agent as IsolatedAgent)?.Detach(returnedToPool: false);
-            }
-        }
-    }
-
     /// <summary>
     /// A pooled agent and the scope's record of it, pooled together: returned to the pool (which resets the agent)
     /// when the scope ends; disposed with the agent when the pool drops it.
@@ -207,20 +139,37 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
     private sealed class PooledAgent : IScopeResource, IDisposable
     {
         private readonly ObjectPool<PooledAgent> _pool;
+        private readonly AgentHandOuts? _handOuts;
 
-        public PooledAgent(ObjectPool<PooledAgent> pool, TAgent agent)
+        public PooledAgent(ObjectPool<PooledAgent> pool, TAgent agent, AgentHandOuts? handOuts)
         {
             _pool = pool;
             Agent = agent;
+            _handOuts = handOuts;
         }
 
         public TAgent Agent { get; }
+
 
         public string ResourceType => TypeName;
 
         public ValueTask ReleaseAsync(IsolationScope scope)
         {
+            _handOuts?.Returned(Agent, scope);
             (Agent as IsolatedAgent)?.Detach(returnedToPool: true);
+            if (scope.AbandonedWork is { } work)
+            {
+                // The previous owner's work may still write to the agent: retire it (never reset, never rented again),
+                // and dispose it once that work has returned.
+                work.ContinueWith(
+                    static (_, state) => ((PooledAgent)state!).Dispose(),
+                    this,
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+                return default;
+            }
+
             _pool.Return(this);
             return default;
         }
@@ -233,12 +182,14 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         private readonly IServiceProvider _root;
         private readonly ObjectFactory<TAgent>? _activate;
         private readonly Func<IServiceProvider, TAgent>? _custom;
+        private readonly AgentHandOuts? _handOuts;
 
-        public AgentPoolPolicy(IServiceProvider root, ObjectFactory<TAgent>? activate, Func<IServiceProvider, TAgent>? custom)
+        public AgentPoolPolicy(IServiceProvider root, ObjectFactory<TAgent>? activate, Func<IServiceProvider, TAgent>? custom, AgentHandOuts? handOuts)
         {
             _root = root;
             _activate = activate;
             _custom = custom;
+            _handOuts = handOuts;
         }
 
         public ObjectPool<PooledAgent>? Pool { get; set; }
@@ -252,7 +203,7 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
                     $"The factory registered with AddIsolatedAgent<{typeof(TAgent).Name}>(factory) returned null. It must return a new {TypeName} for each call.");
             }
 
-            return new PooledAgent(Pool!, agent);
+            return new PooledAgent(Pool!, agent, _handOuts);
         }
 
         public override bool Return(PooledAgent obj) => obj.Agent is not IResettable resettable || resettable.TryReset();

@@ -10,7 +10,10 @@ namespace Isolation;
 /// from another user's scope, or used after the agent went back to its pool is then reported as a violation
 /// (and thrown in <see cref="IsolationMode.Enforce"/>) instead of silently reading or writing another user's state.
 /// </summary>
-/// <remarks>The check costs one read of the ambient scope and two comparisons. An instance created with <c>new</c>, outside a factory, is not checked.</remarks>
+/// <remarks>
+/// The check costs one read of the ambient scope and two comparisons. An instance created with <c>new</c>, that no scope
+/// ever handed out, is reported as <see cref="ViolationKind.UnownedAgent"/> when it is used inside a scope.
+/// </remarks>
 /// <example>
 /// <code>
 /// public sealed class TriageAgent : IsolatedAgent, IResettable
@@ -75,14 +78,27 @@ public abstract class IsolatedAgent : IAgent
     private void CheckSlow(string member)
     {
         var state = Volatile.Read(ref _state);
+        var current = IsolationScope.Current;
+        var typeName = TypeNames.Of(GetType());
         if (state == Unmanaged)
         {
+            // Outside any scope there is nobody to report to (a unit test of the agent itself, for example).
+            current?.ReportViolation(new IsolationViolation(
+                ViolationKind.UnownedAgent,
+                typeName,
+                string.Format(
+                    CultureInfo.InvariantCulture,
+                    "Agent {0} was used ({1}) in the scope of {2}, but no isolation scope ever handed it out: it was created with new (or by code outside the library), so nothing knows which user it belongs to, and nothing checks or releases it. Register the agent with services.AddIsolatedAgent<{3}>() and get it from scope.GetAgent<{3}>() (analyzer ISO004 points at the new).",
+                    typeName,
+                    member,
+                    current.Context,
+                    GetType().Name),
+                current.Context,
+                otherContext: null));
             return;
         }
 
-        var current = IsolationScope.Current;
         var owner = _owner;
-        var typeName = TypeNames.Of(GetType());
         if (state == Leased && owner is not null)
         {
             if (owner.IsDisposed)

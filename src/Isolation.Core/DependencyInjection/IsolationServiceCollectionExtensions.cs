@@ -66,7 +66,8 @@ public static partial class IsolationServiceCollectionExtensions
     /// <summary>
     /// Registers <typeparamref name="TAgent"/> as an isolated agent: <see cref="IsolationScope.GetAgent{TAgent}"/> returns
     /// a new instance per scope, activated through DI with the scope's services. Adds the isolation runtime when it is
-    /// not registered yet. Safe to call more than once.
+    /// not registered yet. Safe to call more than once: the last <c>AddIsolatedAgent</c> call for an agent type wins whole
+    /// (its factory and its options replace those of earlier calls, and of an <see cref="IAgentFactory{TAgent}"/> registered before).
     /// </summary>
     /// <typeparam name="TAgent">The agent type.</typeparam>
     /// <param name="services">The service collection.</param>
@@ -139,15 +140,27 @@ public static partial class IsolationServiceCollectionExtensions
 
         AddCore(services);
         var name = TypeNames.Of<TAgent>();
+
+        // The last registration of an agent wins whole: its factory and its options, never a mix of two calls.
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            var descriptor = services[i];
+            if (descriptor.ServiceType == typeof(IAgentFactory<TAgent>) ||
+                (!descriptor.IsKeyedService && descriptor.ImplementationInstance is AgentOptionsConfiguration<TAgent>))
+            {
+                services.RemoveAt(i);
+            }
+        }
+
         var builder = services.AddOptions<IsolatedAgentOptions>(name);
         if (configure is not null)
         {
-            builder.Configure(configure);
+            services.AddSingleton<IConfigureOptions<IsolatedAgentOptions>>(new AgentOptionsConfiguration<TAgent>(name, configure));
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IsolatedAgentOptions>, IsolatedAgentOptionsValidator<TAgent>>());
         builder.ValidateOnStart();
-        services.TryAddSingleton<IAgentFactory<TAgent>>(sp => new AgentFactory<TAgent>(
+        services.AddSingleton<IAgentFactory<TAgent>>(sp => new AgentFactory<TAgent>(
             sp,
             sp.GetRequiredService<IsolationMonitor>(),
             sp.GetRequiredService<IOptionsMonitor<IsolatedAgentOptions>>(),
@@ -183,6 +196,7 @@ public static partial class IsolationServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IsolatedRunnerOptions>, IsolatedRunnerOptionsValidator>());
         services.TryAddSingleton<IIsolatedRunner>(sp => new IsolatedRunner(
             sp.GetRequiredService<IsolationScopeFactory>(),
+            sp.GetRequiredService<IConnectionRegistry>(),
             sp.GetRequiredService<IOptions<IsolatedRunnerOptions>>()));
         AddSessionCore(services);
         AddEventCore(services);
@@ -197,6 +211,15 @@ public static partial class IsolationServiceCollectionExtensions
     /// <summary>Marks the collection as already holding the core registrations, so a second call adds nothing twice.</summary>
     private sealed class IsolationMarker
     {
+    }
+
+    /// <summary>The options of one <c>AddIsolatedAgent</c> call, recognisable so that a later call can replace them.</summary>
+    private sealed class AgentOptionsConfiguration<TAgent> : ConfigureNamedOptions<IsolatedAgentOptions>
+    {
+        public AgentOptionsConfiguration(string name, Action<IsolatedAgentOptions> configure)
+            : base(name, configure)
+        {
+        }
     }
 
     private sealed class IsolatedAgentOptionsValidator<TAgent> : IValidateOptions<IsolatedAgentOptions>

@@ -33,6 +33,9 @@ public static class IsolationTelemetry
     /// <summary>Isolation violations and leaks detected (counter), tagged with <see cref="ViolationKindTag"/>.</summary>
     public const string Violations = "isolation.violations";
 
+    /// <summary>Observable gauge: runs abandoned by the runner whose work has not returned (nor been given up) yet.</summary>
+    public const string RunsAbandoned = "isolation.runs.abandoned";
+
     /// <summary>Finished runs (counter), tagged with <see cref="RunStatusTag"/>.</summary>
     public const string Runs = "isolation.runs";
 

@@ -72,7 +72,7 @@ internal sealed class LeakTracker
         new(_monitor, context, CaptureStackTrace());
 
     /// <summary>Remembers an agent whose scope just ended, to check later that nothing kept it.</summary>
-    public void TrackEndedAgent(object agent, string agentType, UserExecutionContext context, string? creationStackTrace)
+    public void TrackEndedAgent(object agent, string agentType, IsolationScope scope, string? creationStackTrace)
     {
         if (Interlocked.Increment(ref _pendingCount) > MaxPendingAgents)
         {
@@ -86,7 +86,7 @@ internal sealed class LeakTracker
         }
 
         _pending.Enqueue(new EndedAgent(
-            new WeakReference<object>(agent), agentType, context, creationStackTrace, _time.GetUtcNow(), GC.CollectionCount(2)));
+            new WeakReference<object>(agent), agentType, scope, creationStackTrace, _time.GetUtcNow(), GC.CollectionCount(2)));
     }
 
     /// <summary>Called when a scope is created: sweeps only when a full collection happened since the last sweep.</summary>
@@ -133,9 +133,9 @@ internal sealed class LeakTracker
                             CultureInfo.InvariantCulture,
                             "Agent {0} created for {1} is still reachable {2:0.#} s after its scope ended, through a full garbage collection. Something long-lived (a static field, a singleton, a cache) keeps a reference to it, so the next request may see this user's state. Do not store agents outside their scope; resolve a new one per request with scope.GetAgent<T>().",
                             entry.AgentType,
-                            entry.Context,
+                            entry.Scope.Context,
                             (now - entry.EndedAt).TotalSeconds),
-                        entry.Context,
+                        entry.Scope.Context,
                         otherContext: null,
                         entry.CreationStackTrace));
                     continue;
@@ -155,7 +155,7 @@ internal sealed class LeakTracker
     private readonly record struct EndedAgent(
         WeakReference<object> Agent,
         string AgentType,
-        UserExecutionContext Context,
+        IsolationScope Scope,
         string? CreationStackTrace,
         DateTimeOffset EndedAt,
         int Gen2AtEnd);

@@ -29,4 +29,10 @@ public enum ViolationKind
 
     /// <summary>A scope was never disposed (<c>scope_leak</c>).</summary>
     ScopeLeak = 8,
+
+    /// <summary>
+    /// An <see cref="IsolatedAgent"/> that no scope ever handed out (created with <c>new</c>, the mistake ISO004 warns about)
+    /// was used inside an isolation scope (<c>unowned_agent</c>).
+    /// </summary>
+    UnownedAgent = 9,
 }

@@ -17,6 +17,7 @@ public static class ViolationKindExtensions
         ViolationKind.SessionLeak => "session_leak",
         ViolationKind.AgentLeak => "agent_leak",
         ViolationKind.ScopeLeak => "scope_leak",
+        ViolationKind.UnownedAgent => "unowned_agent",
         _ => "unknown",
     };
 

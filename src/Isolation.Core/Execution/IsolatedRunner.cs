@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Threading.RateLimiting;
 using Isolation.Diagnostics;
 using Isolation.Internal;
 using Microsoft.Extensions.Logging;
@@ -14,30 +13,33 @@ namespace Isolation.Execution;
 /// end with exactly one terminal event, and release. Work that outlives its deadline is abandoned: its emitter is sealed
 /// and its scope is disposed when it returns (or after <see cref="IsolatedRunnerOptions.AbandonedWorkTimeout"/>).
 /// </summary>
-internal sealed class IsolatedRunner : IIsolatedRunner, IAsyncDisposable
+internal sealed class IsolatedRunner : IIsolatedRunner
 {
     private readonly IsolationScopeFactory _scopes;
+    private readonly IConnectionRegistry _registry;
     private readonly IsolatedRunnerOptions _options;
-    private readonly PartitionedRateLimiter<string> _limiter;
+    private readonly UserRunLimiter _limiter;
     private readonly RunMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private int _abandoned;
 
-    public IsolatedRunner(IsolationScopeFactory scopes, IOptions<IsolatedRunnerOptions> options)
+    public IsolatedRunner(IsolationScopeFactory scopes, IConnectionRegistry registry, IOptions<IsolatedRunnerOptions> options)
     {
         _scopes = scopes;
+        _registry = registry;
         _options = options.Value;
         _time = scopes.TimeProvider;
         _logger = scopes.Monitor.Logger;
-        _metrics = new RunMetrics(scopes.Monitor.Metrics.Meter);
-        var permits = _options.MaxConcurrentRunsPerUser;
-        var queue = _options.QueuedRunsPerUser;
-
-        // One concurrency limiter per user; the partitioned limiter drops limiters that stay idle, so users who left cost nothing.
-        _limiter = PartitionedRateLimiter.Create<string, string>(userId => RateLimitPartition.GetConcurrencyLimiter(
-            userId,
-            _ => new ConcurrencyLimiterOptions { PermitLimit = permits, QueueLimit = queue, QueueProcessingOrder = QueueProcessingOrder.OldestFirst }));
+        _metrics = new RunMetrics(scopes.Monitor.Metrics.Meter, () => Volatile.Read(ref _abandoned));
+        _limiter = new UserRunLimiter(_options.MaxConcurrentRunsPerUser, _options.QueuedRunsPerUser);
     }
+
+    /// <summary>Gets how many runs are abandoned now (their work still runs after the runner stopped waiting).</summary>
+    internal int AbandonedRuns => Volatile.Read(ref _abandoned);
+
+    /// <summary>Gets how many users hold or wait for a slot now.</summary>
+    internal int ActiveUsers => _limiter.UserCount;
 
     public async Task<RunResult> RunAsync(
         UserExecutionContext context,
@@ -47,56 +49,111 @@ internal sealed class IsolatedRunner : IIsolatedRunner, IAsyncDisposable
     {
         Guard.NotNull(context);
         Guard.NotNull(work);
-        var start = Stopwatch.GetTimestamp();
         var deadline = options?.Deadline ?? _options.DefaultDeadline;
-
-        using var lease = _options.QueuedRunsPerUser == 0
-            ? _limiter.AttemptAcquire(context.UserId)
-            : await AcquireQueuedAsync(context.UserId, cancellationToken).ConfigureAwait(false);
-        if (!lease.IsAcquired)
+        if (deadline <= TimeSpan.Zero || deadline > IsolationOptions.MaxDeadline)
         {
-            return await RejectAsync(context, start).ConfigureAwait(false);
+            ThrowInvalidDeadline(deadline, nameof(options));
         }
 
-        var scope = _scopes.CreateScope(context, deadline);
-        Started(scope);
-        using var callerCancellation = cancellationToken.UnsafeRegister(static s => ((IsolationScope)s!).Abort(), scope);
-        var workTask = Start(work, scope);
-        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (scope.Aborted.UnsafeRegister(static s => ((TaskCompletionSource)s!).TrySetResult(), aborted))
+        var start = Stopwatch.GetTimestamp();
+        if (Volatile.Read(ref _abandoned) >= _options.MaxAbandonedRuns)
         {
-            await Task.WhenAny(workTask, aborted.Task).ConfigureAwait(false);
+            return EndWithoutScope(context, RunStatus.Rejected, start, exception: null, string.Format(
+                CultureInfo.InvariantCulture,
+                "The server is still finishing {0} earlier requests that did not stop in time, which is its limit. Please try again in a moment.",
+                _options.MaxAbandonedRuns));
         }
 
-        RunStatus status;
-        Exception? exception;
-        var abandoned = !workTask.IsCompleted;
-        if (abandoned)
+        UserRunLimiter.UserSlots? slot;
+        if (_options.QueuedRunsPerUser == 0)
         {
-            status = scope.DeadlineExceeded ? RunStatus.TimedOut : RunStatus.Cancelled;
-            exception = new OperationCanceledException(AbortMessage(status, context, deadline), scope.Aborted);
+            slot = _limiter.TryAcquire(context.UserId);
         }
         else
         {
-            (status, exception) = Classify(workTask, scope);
+            try
+            {
+                slot = await _limiter.AcquireAsync(context.UserId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex)
+            {
+                // Cancelled while it waited for a slot: the run never started.
+                return EndWithoutScope(context, RunStatus.Cancelled, start, ex, "The request was cancelled before it started.");
+            }
         }
 
-        var duration = Stopwatch.GetElapsedTime(start);
-        End(scope, status, exception, duration, options?.CompletedPayload);
-        var result = new RunResult(context, status, duration, exception, scope.ViolationCount);
-        if (abandoned)
+        if (slot is null)
         {
-            _ = DisposeWhenReturnedAsync(workTask, scope);
-        }
-        else
-        {
-            await scope.DisposeAsync().ConfigureAwait(false);
+            return EndWithoutScope(context, RunStatus.Rejected, start, exception: null, string.Format(
+                CultureInfo.InvariantCulture,
+                "You already have {0} requests in progress. Wait for one to finish and try again.",
+                _options.MaxConcurrentRunsPerUser));
         }
 
-        return result;
+        var releaseSlot = true;
+        try
+        {
+            IsolationScope scope;
+            try
+            {
+                scope = _scopes.CreateScope(context, deadline);
+            }
+#pragma warning disable CA1031 // A failing mode provider (or anything else the scope needs) ends this run, not the caller.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.RunFailed(_logger, ex, context.ToString());
+                return EndWithoutScope(context, RunStatus.Failed, start, ex, _options.FailureMessage);
+            }
+
+            Started(scope);
+            Task workTask;
+            var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (cancellationToken.UnsafeRegister(static s => ((IsolationScope)s!).Abort(), scope))
+            using (scope.Aborted.UnsafeRegister(static s => ((TaskCompletionSource)s!).TrySetResult(), aborted))
+            {
+                workTask = Start(work, scope);
+                await Task.WhenAny(workTask, aborted.Task).ConfigureAwait(false);
+            }
+
+            RunStatus status;
+            Exception? exception;
+            var abandoned = !workTask.IsCompleted;
+            if (abandoned)
+            {
+                status = scope.DeadlineExceeded ? RunStatus.TimedOut : RunStatus.Cancelled;
+                exception = new OperationCanceledException(AbortMessage(status, context, deadline), scope.Aborted);
+            }
+            else
+            {
+                (status, exception) = Classify(workTask, scope);
+            }
+
+            var duration = Stopwatch.GetElapsedTime(start);
+            End(scope, status, exception, duration, options?.CompletedPayload);
+            var result = new RunResult(context, status, duration, exception, scope.ViolationCount);
+            if (abandoned)
+            {
+                // The user's slot stays taken until the work returns (or is given up): hung work is bounded by the limit.
+                releaseSlot = false;
+                Interlocked.Increment(ref _abandoned);
+                _ = DisposeWhenReturnedAsync(workTask, scope, slot);
+            }
+            else
+            {
+                await scope.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (releaseSlot)
+            {
+                _limiter.Release(slot);
+            }
+        }
     }
-
-    public ValueTask DisposeAsync() => _limiter.DisposeAsync();
 
     private static Task Start(Func<IsolationScope, CancellationToken, Task> work, IsolationScope scope)
     {
@@ -147,32 +204,6 @@ internal sealed class IsolatedRunner : IIsolatedRunner, IAsyncDisposable
         _ => AgentEventTypes.AgentFailed,
     };
 
-    private async ValueTask<RateLimitLease> AcquireQueuedAsync(string userId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _limiter.AcquireAsync(userId, 1, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Cancelled while queued: the run never started, which the user sees as a rejection.
-            return FailedLease.Instance;
-        }
-    }
-
-    private async Task<RunResult> RejectAsync(UserExecutionContext context, long start)
-    {
-        var scope = _scopes.CreateScope(context);
-        var duration = Stopwatch.GetElapsedTime(start);
-        var message = string.Format(
-            CultureInfo.InvariantCulture,
-            "You already have {0} requests in progress. Wait for one to finish and try again.",
-            _options.MaxConcurrentRunsPerUser);
-        End(scope, RunStatus.Rejected, null, duration, null, message);
-        await scope.DisposeAsync().ConfigureAwait(false);
-        return new RunResult(context, RunStatus.Rejected, duration, null, 0);
-    }
-
     private void Started(IsolationScope scope)
     {
         try
@@ -218,13 +249,15 @@ internal sealed class IsolatedRunner : IIsolatedRunner, IAsyncDisposable
         }
     }
 
-    private async Task DisposeWhenReturnedAsync(Task workTask, IsolationScope scope)
+    private async Task DisposeWhenReturnedAsync(Task workTask, IsolationScope scope, UserRunLimiter.UserSlots slot)
     {
         try
         {
             var limit = Task.Delay(_options.AbandonedWorkTimeout, _time);
             if (await Task.WhenAny(workTask, limit).ConfigureAwait(false) != workTask)
             {
+                // Given up while the work still runs: its pooled agents must never serve anyone else.
+                scope.GiveUpWork(workTask);
                 Log.AbandonedWorkStillRunning(_logger, scope.Context.ToString(), _options.AbandonedWorkTimeout.TotalSeconds);
             }
             else if (workTask.IsFaulted && workTask.Exception!.InnerException is not OperationCanceledException)
@@ -236,22 +269,49 @@ internal sealed class IsolatedRunner : IIsolatedRunner, IAsyncDisposable
         {
             _ = workTask.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             await scope.DisposeAsync().ConfigureAwait(false);
+            _limiter.Release(slot);
+            Interlocked.Decrement(ref _abandoned);
         }
     }
 
-    /// <summary>A lease that was not acquired, for a run cancelled while it waited in the user's queue.</summary>
-    private sealed class FailedLease : RateLimitLease
+    /// <summary>
+    /// Ends a run that has no scope (rejected, cancelled in the queue, or its scope could not be created): its one terminal
+    /// event goes straight to the user's connections, and nothing counts as a finished scope for the isolation score.
+    /// </summary>
+    private RunResult EndWithoutScope(UserExecutionContext context, RunStatus status, long start, Exception? exception, string message)
     {
-        public static readonly FailedLease Instance = new();
-
-        public override bool IsAcquired => false;
-
-        public override IEnumerable<string> MetadataNames => Array.Empty<string>();
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        var duration = Stopwatch.GetElapsedTime(start);
+        var tag = StatusTag(status);
+        _metrics.RunEnded(tag);
+        try
         {
-            metadata = null;
-            return false;
+            _registry.Publish(new EventEnvelope(
+                context.UserId,
+                context.ConnectionId,
+                context.RunId,
+                1,
+                _time.GetUtcNow(),
+                TerminalType(status),
+                new RunEndedEvent(tag, message, duration.TotalMilliseconds, null)));
         }
+#pragma warning disable CA1031 // Ending a run must not throw into the caller; delivery problems are counted by the registry.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.TerminalEventFailed(_logger, ex, context.ToString());
+        }
+
+        return new RunResult(context, status, duration, exception, 0);
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowInvalidDeadline(TimeSpan deadline, string paramName) =>
+        throw new ArgumentOutOfRangeException(
+            paramName,
+            deadline,
+            string.Format(
+                CultureInfo.InvariantCulture,
+                "RunOptions.Deadline (or IsolatedRunnerOptions.DefaultDeadline) is {0}; a run's deadline must be positive and at most {1}. Leave RunOptions.Deadline null to use the default.",
+                deadline,
+                IsolationOptions.MaxDeadline));
 }

@@ -7,6 +7,8 @@ public sealed class IsolatedRunnerOptions
     internal const string DefaultFailureMessage = "The assistant ran into a problem and stopped. Please try again.";
     internal static readonly TimeSpan DefaultDeadlineValue = TimeSpan.FromMinutes(2);
     internal static readonly TimeSpan DefaultAbandonedWorkTimeout = TimeSpan.FromSeconds(30);
+    internal const int DefaultMaxAbandonedRuns = 64;
+    internal const int MaxMaxAbandonedRuns = 100_000;
 
     /// <summary>Gets or sets the deadline of runs that do not set one. Positive, at most one day.</summary>
     /// <value>The default value is two minutes.</value>
@@ -27,6 +29,15 @@ public sealed class IsolatedRunnerOptions
     /// </summary>
     /// <value>The default value is 30 seconds.</value>
     public TimeSpan AbandonedWorkTimeout { get; set; } = DefaultAbandonedWorkTimeout;
+
+    /// <summary>
+    /// Gets or sets how many abandoned runs (work still running after the runner stopped waiting for it, until it returns
+    /// or is given up after <see cref="AbandonedWorkTimeout"/>) the process allows at once. While that many are abandoned,
+    /// new runs are rejected (<c>agent_rejected</c>, with a message that says the server is busy), so hung work cannot pile
+    /// up without bound. From 1 to 100,000; the gauge <c>isolation.runs.abandoned</c> shows the current number.
+    /// </summary>
+    /// <value>The default value is 64, sized for a host with two cores.</value>
+    public int MaxAbandonedRuns { get; set; } = DefaultMaxAbandonedRuns;
 
     /// <summary>Gets or sets the message sent to the user with <c>agent_failed</c>: safe to show; the exception itself goes to the log only.</summary>
     /// <value>The default value is "The assistant ran into a problem and stopped. Please try again."</value>

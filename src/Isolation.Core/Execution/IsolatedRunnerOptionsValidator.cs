@@ -30,6 +30,11 @@ internal sealed class IsolatedRunnerOptionsValidator : IValidateOptions<Isolated
             failures.Add($"Isolation:Runner:AbandonedWorkTimeout is {options.AbandonedWorkTimeout}; it must be positive.");
         }
 
+        if (options.MaxAbandonedRuns is < 1 or > IsolatedRunnerOptions.MaxMaxAbandonedRuns)
+        {
+            failures.Add($"Isolation:Runner:MaxAbandonedRuns is {options.MaxAbandonedRuns}; it must be from 1 to {IsolatedRunnerOptions.MaxMaxAbandonedRuns}.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.FailureMessage))
         {
             failures.Add("Isolation:Runner:FailureMessage is empty; users need a message when their run fails (the exception itself is only logged).");

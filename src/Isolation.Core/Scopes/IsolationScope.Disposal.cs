@@ -57,22 +57,9 @@ public sealed partial class IsolationScope
             WaitFor(ReleaseOne(first));
         }
 
-        try
-        {
-            ((IDisposable)_serviceScope).Dispose();
-        }
-        catch (InvalidOperationException)
-        {
-            // A scoped service implements only IAsyncDisposable: the DI scope refuses a synchronous dispose.
-            DisposeServiceScopeAsync().AsTask().GetAwaiter().GetResult();
-        }
-#pragma warning disable CA1031 // Disposal reports a failing service instead of throwing it at the caller.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.ResourceReleaseFailed(Monitor.Logger, ex, "IServiceScope", Context.ToString());
-        }
-
+        // Always the DI scope's asynchronous disposal, blocked on when needed: its synchronous Dispose throws part way at
+        // the first service that is only IAsyncDisposable, and then disposes nothing more (the scope is marked disposed).
+        WaitFor(DisposeServiceScopeAsync());
         Finish();
     }
 
@@ -95,7 +82,8 @@ public sealed partial class IsolationScope
             return false;
         }
 
-        if (ReferenceEquals(CurrentScope.Value, this))
+        _ambient.Clear();
+        if (ReferenceEquals(CurrentScope.Value, _ambient))
         {
             CurrentScope.Value = _previous;
         }
@@ -137,11 +125,35 @@ public sealed partial class IsolationScope
         Finish();
     }
 
-    private async ValueTask DisposeServiceScopeAsync()
+    private ValueTask DisposeServiceScopeAsync()
+    {
+        // The scope keeps no reference to its DI scope once disposal starts, so nothing it owned outlives it through a
+        // reference to the disposed scope (a captured closure, a field of an agent).
+        if (_serviceScope is not { } serviceScope)
+        {
+            return default;
+        }
+
+        _serviceScope = null;
+        try
+        {
+            var pending = serviceScope.DisposeAsync();
+            return pending.IsCompletedSuccessfully ? default : AwaitServiceScope(pending);
+        }
+#pragma warning disable CA1031 // Disposal reports a failing service instead of throwing it at the caller.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.ResourceReleaseFailed(Monitor.Logger, ex, "IServiceScope", Context.ToString());
+            return default;
+        }
+    }
+
+    private async ValueTask AwaitServiceScope(ValueTask pending)
     {
         try
         {
-            await _serviceScope.DisposeAsync().ConfigureAwait(false);
+            await pending.ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Disposal reports a failing service instead of throwing it at the caller.
         catch (Exception ex)

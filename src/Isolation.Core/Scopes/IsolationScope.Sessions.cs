@@ -30,7 +30,7 @@ public sealed partial class IsolationScope
         where TSession : class
     {
         ThrowIfDisposed(TypeNames.Of<TSession>());
-        var pool = _serviceScope.ServiceProvider.GetService<SessionPool<TSession>>();
+        var pool = Services.GetService<SessionPool<TSession>>();
         if (pool is null)
         {
             ThrowHelper.ThrowInvalidOperation(

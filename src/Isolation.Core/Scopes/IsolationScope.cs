@@ -28,12 +28,15 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private const int AbortedByDeadlineFlag = 8;
     private const int AbortedByCallerFlag = 16;
 
-    private static readonly AsyncLocal<IsolationScope?> CurrentScope = new();
+    // The ambient value is a holder, never the scope: execution contexts captured while the scope was current (a timer,
+    // Task.Run, a singleton's background loop) keep only the holder, which disposal clears.
+    private static readonly AsyncLocal<AmbientScope?> CurrentScope = new();
     private static long s_lastId;
 
     private readonly IsolationScopeFactory _factory;
-    private readonly AsyncServiceScope _serviceScope;
-    private readonly IsolationScope? _previous;
+    private readonly AmbientScope _ambient;
+    private readonly AmbientScope? _previous;
+    private AsyncServiceScope? _serviceScope;
     private readonly long _startTimestamp;
     private readonly ScopeLeakSentinel? _sentinel;
     private readonly Activity? _activity;
@@ -73,20 +76,22 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
             _abortSource.Token.UnsafeRegister(static s => ((IsolationScope)s!).OnDeadline(), this);
         }
 
+        _ambient = new AmbientScope(this, weak: tracked);
         _previous = CurrentScope.Value;
-        CurrentScope.Value = this;
+        CurrentScope.Value = _ambient;
         _activity = IsolationActivity.StartScope(context, mode);
     }
 
     /// <summary>
     /// Gets the scope of the current asynchronous flow, or <see langword="null"/> when there is none or it was disposed.
-    /// Set when a scope is created and flows into awaited and started work; restored when the scope is disposed.
+    /// Set when a scope is created and flows into awaited and started work; restored when the scope is disposed. Only
+    /// <see cref="IIsolationScopeFactory.CreateScope"/> sets it: using a scope from another flow never makes it current there.
     /// </summary>
     public static IsolationScope? Current
     {
         get
         {
-            var scope = CurrentScope.Value;
+            var scope = CurrentScope.Value?.Scope;
             return scope is null || scope.IsDisposed ? null : scope;
         }
     }
@@ -95,7 +100,20 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     public UserExecutionContext Context { get; }
 
     /// <summary>Gets this scope's own service provider (a DI scope created for it and disposed with it).</summary>
-    public IServiceProvider Services => _serviceScope.ServiceProvider;
+    /// <exception cref="ObjectDisposedException">The scope has been disposed (it keeps no reference to its DI scope after that).</exception>
+    public IServiceProvider Services
+    {
+        get
+        {
+            var serviceScope = _serviceScope;
+            if (serviceScope is null)
+            {
+                ThrowIfDisposed("services");
+            }
+
+            return serviceScope.GetValueOrDefault().ServiceProvider;
+        }
+    }
 
     /// <summary>Gets how this scope reacts to violations, chosen by <see cref="IIsolationModeProvider"/> when it was created.</summary>
     public IsolationMode Mode { get; }
@@ -124,8 +142,8 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Returns a new agent of type <typeparamref name="TAgent"/> owned by this scope (fresh, or rented from its pool
-    /// when the agent is pooled). It is released when the scope ends. When the calling flow has no live ambient scope,
-    /// this scope becomes its <see cref="Current"/>.
+    /// when the agent is pooled). It is released when the scope ends. It does not change <see cref="Current"/>: use the
+    /// agent in the flow that created the scope (or work started from it).
     /// </summary>
     /// <typeparam name="TAgent">An agent type registered with <c>services.AddIsolatedAgent&lt;TAgent&gt;()</c>.</typeparam>
     /// <returns>The agent.</returns>
@@ -135,22 +153,45 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         where TAgent : class
     {
         ThrowIfDisposed(TypeNames.Of<TAgent>());
-
-        // A flow that has no live ambient scope (the scope was created in an async helper) adopts this one, so the
-        // agent's ownership checks can tell its own flow from others. This method is synchronous: the value flows back to the caller.
-        if (Current is null)
-        {
-            CurrentScope.Value = this;
-        }
-
-        var factory = _serviceScope.ServiceProvider.GetService<IAgentFactory<TAgent>>();
+        var factory = Services.GetService<IAgentFactory<TAgent>>();
         if (factory is null)
         {
             ThrowHelper.ThrowInvalidOperation(
                 $"No agent factory is registered for '{TypeNames.Of<TAgent>()}'. Register the agent with services.AddIsolatedAgent<{typeof(TAgent).Name}>() so every scope gets its own instance.");
         }
 
-        return factory.Create(this);
+        var agent = factory.Create(this);
+        if (factory is not IBuiltInAgentFactory)
+        {
+            AdoptFromApplicationFactory(agent, factory);
+        }
+
+        return agent;
+    }
+
+    /// <summary>
+    /// Takes ownership of an agent that an application-implemented <see cref="IAgentFactory{TAgent}"/> returned, as the
+    /// library's factory does for its own: attached (so its ownership checks work), checked for reuse across scopes
+    /// (<see cref="ViolationKind.SingletonReuse"/>), detached when the scope ends, and disposed then only in Enforce.
+    /// </summary>
+    private void AdoptFromApplicationFactory(object? agent, object factory)
+    {
+        var factoryType = TypeNames.Of(factory.GetType());
+        if (agent is null)
+        {
+            ThrowHelper.ThrowInvalidOperation(
+                $"The agent factory {factoryType} returned null. IAgentFactory<T>.Create must return a new agent owned by the scope it is given.");
+        }
+
+        var typeName = TypeNames.Of(agent.GetType());
+        AgentHandOuts.ForApplicationFactories.HandTo(agent, this, typeName, "The agent factory " + factoryType);
+        (agent as IsolatedAgent)?.Attach(this);
+        var owned = new OwnedAgent(agent, typeName, dispose: Mode == IsolationMode.Enforce, IsTracked ? Monitor.Leaks.CaptureStackTrace() : null);
+        if (!TryAddResource(owned))
+        {
+            owned.ReleaseAsync(this).AsTask().GetAwaiter().GetResult();
+            ThrowIfDisposed(typeName);
+        }
     }
 
     /// <summary>Cancels <see cref="Aborted"/> now. The scope stays usable for cleanup and must still be disposed.</summary>
@@ -252,6 +293,15 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Gets the work that the runner gave up on while it still runs, when there is such work: the scope ends without it, so
+    /// what the work may still touch (pooled agents) is retired instead of being handed to anyone else.
+    /// </summary>
+    internal Task? AbandonedWork { get; private set; }
+
+    /// <summary>Records that the scope ends while <paramref name="work"/> still runs (see <see cref="AbandonedWork"/>).</summary>
+    internal void GiveUpWork(Task work) => AbandonedWork = work;
+
     /// <summary>Sets the status recorded on <c>isolation.scope.duration</c> (the runner sets it; default <c>completed</c>).</summary>
     internal void SetStatus(string status) => _status = status;
 
@@ -306,6 +356,36 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
             ThrowHelper.ThrowObjectDisposed(
                 nameof(IsolationScope),
                 $"Cannot hand out {resourceType}: the isolation scope of {Context} has been disposed. Create agents and open sessions only while the scope that owns them is alive; start a new scope for new work.");
+        }
+    }
+
+    /// <summary>
+    /// What the ambient <see cref="AsyncLocal{T}"/> holds: the scope until it is disposed, then nothing. A tracked scope is
+    /// held weakly, so a captured execution context cannot keep an undisposed scope alive and hide its leak.
+    /// </summary>
+    private sealed class AmbientScope
+    {
+        private IsolationScope? _strong;
+        private WeakReference<IsolationScope>? _weak;
+
+        public AmbientScope(IsolationScope scope, bool weak)
+        {
+            if (weak)
+            {
+                _weak = new WeakReference<IsolationScope>(scope);
+            }
+            else
+            {
+                _strong = scope;
+            }
+        }
+
+        public IsolationScope? Scope => _strong ?? (_weak is { } weak && weak.TryGetTarget(out var scope) ? scope : null);
+
+        public void Clear()
+        {
+            _strong = null;
+            _weak = null;
         }
     }
 

@@ -201,8 +201,7 @@ public sealed class SessionGuard<TSession> : IAsyncDisposable, ISessionGuard, IS
 
         if (Volatile.Read(ref _state) == Open)
         {
-            var current = IsolationScope.Current;
-            if ((current is null || ReferenceEquals(current, _owner)) && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
+            if (ReferenceEquals(IsolationScope.Current, _owner) && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
             {
                 return new SessionAccess(this);
             }
@@ -213,13 +212,9 @@ public sealed class SessionGuard<TSession> : IAsyncDisposable, ISessionGuard, IS
 
     private void CheckAccessCore(string operation)
     {
-        if (Volatile.Read(ref _state) == Open)
+        if (Volatile.Read(ref _state) == Open && ReferenceEquals(IsolationScope.Current, _owner))
         {
-            var current = IsolationScope.Current;
-            if (current is null || ReferenceEquals(current, _owner))
-            {
-                return;
-            }
+            return;
         }
 
         CheckSlow(operation);
@@ -305,7 +300,29 @@ public sealed class SessionGuard<TSession> : IAsyncDisposable, ISessionGuard, IS
             return false;
         }
 
-        if (current is not null && !ReferenceEquals(current, _owner))
+        if (current is null)
+        {
+            // The owner is ending and releases what it owns (an agent's DisposeAsync flushing through its session).
+            if (_owner.IsDisposed)
+            {
+                return true;
+            }
+
+            _owner.ReportViolation(new IsolationViolation(
+                ViolationKind.CrossScopeAccess,
+                type,
+                string.Format(
+                    CultureInfo.InvariantCulture,
+                    "Session {0} opened by the scope of {1} was used ({2}) outside any isolation scope. A reference kept in a field, a static, a background job or a timer touches the session of a request that is still running. Use a session only in the async flow of the scope that opened it (and work started from it), and open one per scope with scope.OpenSessionAsync<{3}>().",
+                    type,
+                    _owner.Context,
+                    operation,
+                    typeof(TSession).Name),
+                _owner.Context,
+                otherContext: null,
+                creationStackTrace: null));
+        }
+        else if (!ReferenceEquals(current, _owner))
         {
             current.ReportViolation(new IsolationViolation(
                 ViolationKind.CrossScopeAccess,

@@ -68,15 +68,18 @@ public sealed class SessionGuardTests
     }
 
     [Fact]
-    public async Task Session_WithoutAmbientScope_IsAllowed()
+    public async Task Session_OutsideAnyScope_ReportedAsCrossScopeAccessLikeAnAgent()
     {
         await using var host = SessionTestHost.Sqlite(IsolationMode.Enforce);
         await using var scope = await host.CreateDetachedScopeAsync("alice");
         await using var guard = await scope.OpenSessionAsync<SqliteConnection>(Ct);
 
         Assert.Null(IsolationScope.Current);
-        Assert.NotNull(guard.Session);
-        Assert.Equal(0, host.Monitor.TotalViolations);
+        var exception = Assert.Throws<IsolationViolationException>(() => guard.Session);
+
+        Assert.Equal(ViolationKind.CrossScopeAccess, exception.Kind);
+        Assert.Contains("outside any isolation scope", exception.Message, StringComparison.Ordinal);
+        Assert.Equal(1, scope.ViolationCount);
     }
 
     [Fact]
