@@ -108,18 +108,23 @@ internal sealed class IsolatedRunner : IIsolatedRunner
 
             Started(scope);
             Task workTask;
-            var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            AbortWatch watch;
             using (cancellationToken.UnsafeRegister(static s => ((IsolationScope)s!).Abort(), scope))
-            using (scope.Aborted.UnsafeRegister(static s => ((TaskCompletionSource)s!).TrySetResult(), aborted))
             {
                 workTask = Start(work, scope);
-                await Task.WhenAny(workTask, aborted.Task).ConfigureAwait(false);
+                watch = new AbortWatch(workTask);
+                using (scope.Aborted.UnsafeRegister(static s => ((AbortWatch)s!).OnAbort(), watch))
+                {
+                    await Task.WhenAny(workTask, watch.Task).ConfigureAwait(false);
+                }
             }
 
+            // What happened first decides, as seen when the abort fired: work that returned after its deadline passed timed
+            // out, even when both are done by the time this line runs on a busy machine.
             RunStatus status;
             Exception? exception;
             var abandoned = !workTask.IsCompleted;
-            if (abandoned)
+            if (watch.AbortedFirst)
             {
                 status = scope.DeadlineExceeded ? RunStatus.TimedOut : RunStatus.Cancelled;
                 exception = new OperationCanceledException(AbortMessage(status, context, deadline), scope.Aborted);
@@ -302,6 +307,28 @@ internal sealed class IsolatedRunner : IIsolatedRunner
         }
 
         return new RunResult(context, status, duration, exception, 0);
+    }
+
+    /// <summary>Completes when the scope is aborted, remembering whether the work was still running at that moment.</summary>
+    private sealed class AbortWatch : TaskCompletionSource
+    {
+        private readonly Task _work;
+        private int _abortedFirst;
+
+        public AbortWatch(Task work)
+            : base(TaskCreationOptions.RunContinuationsAsynchronously) => _work = work;
+
+        public bool AbortedFirst => Volatile.Read(ref _abortedFirst) != 0;
+
+        public void OnAbort()
+        {
+            if (!_work.IsCompleted)
+            {
+                Volatile.Write(ref _abortedFirst, 1);
+            }
+
+            TrySetResult();
+        }
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]

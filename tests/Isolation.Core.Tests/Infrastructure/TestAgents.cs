@@ -136,3 +136,11 @@ public sealed class DisposablePooledAgent(List<string> journal) : JournalAgent(j
 
     public void Dispose() => Record("pooled");
 }
+
+/// <summary>An agent that records its disposal.</summary>
+public sealed class DisposableAgent : IsolatedAgent, IDisposable
+{
+    public bool Disposed { get; private set; }
+
+    public void Dispose() => Disposed = true;
+}

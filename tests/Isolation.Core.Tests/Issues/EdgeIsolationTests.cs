@@ -595,11 +595,3 @@ public sealed class EdgeIsolationTests
         public PooledNotesAgent Create(IsolationScope scope) => _shared;
     }
 }
-
-/// <summary>An agent that records its disposal.</summary>
-public sealed class DisposableAgent : IsolatedAgent, IDisposable
-{
-    public bool Disposed { get; private set; }
-
-    public void Dispose() => Disposed = true;
-}
