@@ -16,8 +16,14 @@ namespace ChatServer.Simulation;
 /// </summary>
 public static class ChatSimulation
 {
-    /// <summary>The run deadline of the simulated server: hung runs end here; clean runs take a few tens of milliseconds.</summary>
+    /// <summary>The run deadline of the simulated server for up to 500 users: hung runs end here; clean runs take a few tens of milliseconds.</summary>
     public static readonly TimeSpan RunDeadline = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The run deadline for <paramref name="users"/> simulated users: <see cref="RunDeadline"/>, plus 4 ms per user above 500,
+    /// because every user's runs share the machine's cores and the database sessions (2000 users: 8 s).
+    /// </summary>
+    public static TimeSpan RunDeadlineFor(int users) => RunDeadline + TimeSpan.FromMilliseconds(4 * Math.Max(0, users - 500));
 
     /// <summary>Runs the simulation and returns its report.</summary>
     /// <param name="options">Users, runs, failure rate and seed.</param>
@@ -36,7 +42,7 @@ public static class ChatSimulation
             var builder = ChatServerApp.CreateBuilder([], b =>
             {
                 b.Logging.ClearProviders();
-                b.Configuration.AddInMemoryCollection(Settings(dataDirectory));
+                b.Configuration.AddInMemoryCollection(Settings(dataDirectory, RunDeadlineFor(options.Users)));
                 configure?.Invoke(b);
             });
             await using var app = ChatServerApp.Build(builder);
@@ -47,6 +53,16 @@ public static class ChatSimulation
                 CultureInfo.InvariantCulture,
                 $"simulate: {options.Users} users, {options.Runs} runs, failure rate {options.FailureRate:0.###}, seed {options.Seed}; server on {address}, {database.Provider}"));
 
+            // What a leak report names: the agent type and, at Paranoid, where it was created (first frame).
+            var leakDetails = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            app.Services.GetRequiredService<IsolationMonitor>().LeakDetected += (_, e) =>
+            {
+                if (leakDetails.Count < 5)
+                {
+                    var created = e.Violation.CreationStackTrace?.Split('\n', 2)[0].Trim();
+                    leakDetails.Enqueue(e.Violation.Kind.ToTagValue() + " " + e.Violation.ResourceType + " of " + e.Violation.Context + (created is null ? string.Empty : " created " + created));
+                }
+            };
             var tally = new SimulationTally();
             var plan = PlannedRun.CreatePlan(options);
             var users = await ConnectAsync(address, plan, tally, cancellationToken);
@@ -75,6 +91,9 @@ public static class ChatSimulation
             await WaitUntilAsync(() => registry.ConnectionCount == 0 && runs.Count == 0, TimeSpan.FromSeconds(10), cancellationToken);
 
             var monitor = app.Services.GetRequiredService<IsolationMonitor>();
+            // An agent leak is an agent still reachable through a full collection that started after a check saw its
+            // grace period over: check, collect, check again.
+            monitor.CheckForLeaks();
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
@@ -89,7 +108,8 @@ public static class ChatSimulation
                 metrics,
                 idle,
                 registry.ConnectionCount,
-                Stopwatch.GetElapsedTime(started));
+                Stopwatch.GetElapsedTime(started),
+                leakDetails);
             await app.StopAsync(CancellationToken.None);
             return report;
         }
@@ -107,7 +127,7 @@ public static class ChatSimulation
         }
     }
 
-    private static Dictionary<string, string?> Settings(string dataDirectory) => new()
+    private static Dictionary<string, string?> Settings(string dataDirectory, TimeSpan deadline) => new()
     {
         ["Urls"] = "http://127.0.0.1:0",
         ["Chat:DataDirectory"] = dataDirectory,
@@ -119,7 +139,7 @@ public static class ChatSimulation
         ["Isolation:Mode"] = "Enforce",
         ["Isolation:LeakDetection"] = "Full",
         ["Isolation:RetainedAgentGracePeriod"] = "00:00:00",
-        ["Isolation:Runner:DefaultDeadline"] = RunDeadline.ToString("c", CultureInfo.InvariantCulture),
+        ["Isolation:Runner:DefaultDeadline"] = deadline.ToString("c", CultureInfo.InvariantCulture),
         ["Isolation:Runner:AbandonedWorkTimeout"] = "00:00:10",
         ["Isolation:Runner:MaxConcurrentRunsPerUser"] = "4",
         ["Isolation:Rollout:EnforcePercent"] = "100",

@@ -67,7 +67,8 @@ public sealed class SimulationReport
         IsolationMetricsAggregator metrics,
         bool drained,
         int connectionsLeft,
-        TimeSpan elapsed)
+        TimeSpan elapsed,
+        IReadOnlyCollection<string> leakDetails)
     {
         var report = new SimulationReport
         {
@@ -112,6 +113,8 @@ public sealed class SimulationReport
         var cleanRuns = 0;
         var cleanCompleted = 0;
         var cleanNotCompleted = new List<string>();
+        var cleanTimedOut = 0;
+        var cleanTimedOutExamples = new List<string>();
         foreach (var observation in observations)
         {
             var failure = observation.Run.Failure;
@@ -139,6 +142,15 @@ public sealed class SimulationReport
                     if (failure == InjectedFailure.None)
                     {
                         clean.Add(observation.Latency.TotalMilliseconds);
+                    }
+                }
+                else if (status == "timed_out")
+                {
+                    // Ran out of time on a saturated machine: overload, reported as such.
+                    cleanTimedOut++;
+                    if (cleanTimedOutExamples.Count < 5)
+                    {
+                        cleanTimedOutExamples.Add(observation.Run.RunId);
                     }
                 }
                 else if (cleanNotCompleted.Count < 5)
@@ -177,7 +189,7 @@ public sealed class SimulationReport
 
         if (leaks > 0)
         {
-            report._failures.Add($"{leaks} leaks were reported: " + string.Join(", ", byKind));
+            report._failures.Add($"{leaks} leaks were reported: " + string.Join(", ", byKind) + (leakDetails.Count == 0 ? string.Empty : "; " + string.Join("; ", leakDetails)));
         }
 
         if (report.Score < 1)
@@ -190,9 +202,16 @@ public sealed class SimulationReport
             report._failures.Add($"{report.Runs - oneTerminal} runs did not end with exactly one terminal event: " + string.Join("; ", badTerminal));
         }
 
-        if (cleanCompleted != cleanRuns)
+        if (cleanTimedOut > 0)
         {
-            report._failures.Add($"{cleanRuns - cleanCompleted} clean runs did not complete (a failure reached a run it did not belong to): " + string.Join("; ", cleanNotCompleted));
+            var deadline = ChatSimulation.RunDeadlineFor(options.Users).TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+            report._failures.Add(
+                $"OVERLOAD: {cleanTimedOut} clean runs timed out: the server did not finish them within the {deadline} s deadline. The machine is too busy for this many users (other processes, or too few cores); this is not a failure of another run. Try fewer --users or a quieter machine. Runs: " + string.Join(", ", cleanTimedOutExamples));
+        }
+
+        if (cleanCompleted + cleanTimedOut != cleanRuns)
+        {
+            report._failures.Add($"{cleanRuns - cleanCompleted - cleanTimedOut} clean runs did not complete (a failure reached a run it did not belong to): " + string.Join("; ", cleanNotCompleted));
         }
 
         if (serverRuns != report.Runs)

@@ -102,9 +102,11 @@ public sealed class IsolationMonitor
     }
 
     /// <summary>
-    /// Runs the garbage-collection based leak checks now: agents still reachable after their scope ended and the
-    /// retention grace period passed, once a full (generation 2) collection has happened since. They also run by
-    /// themselves when scopes are created after such a collection.
+    /// Runs the garbage-collection based leak checks now. An agent is reported as <see cref="ViolationKind.AgentLeak"/>
+    /// when it is still reachable after a full (generation 2) collection that started after a check had seen its
+    /// retention grace period over: a collection that ran while the agent was still legitimately referenced proves
+    /// nothing. So from a test or a drain step: call this, collect, and call it again. The checks also run by themselves,
+    /// on the thread pool, when scopes are created after a full collection.
     /// </summary>
     /// <returns>How many leaks this check reported.</returns>
     public int CheckForLeaks() => Leaks.Sweep();

@@ -27,7 +27,7 @@ internal sealed class LeakTracker
     private int _pendingCount;
     private int _lastSweepGen2;
     private int _sweeping;
-    private int _saturationLogged;
+    private long _saturationLoggedAt;
 
     public LeakTracker(IsolationMonitor monitor, IsolationOptions options, TimeProvider time, ILogger logger)
     {
@@ -77,7 +77,10 @@ internal sealed class LeakTracker
         if (Interlocked.Increment(ref _pendingCount) > MaxPendingAgents)
         {
             Interlocked.Decrement(ref _pendingCount);
-            if (Interlocked.Exchange(ref _saturationLogged, 1) == 0)
+            // Logged again at most once a minute while it lasts, so a saturated tracker neither floods nor goes quiet.
+            var now = Environment.TickCount64;
+            var last = Interlocked.Read(ref _saturationLoggedAt);
+            if ((last == 0 || now - last >= 60_000) && Interlocked.CompareExchange(ref _saturationLoggedAt, now, last) == last)
             {
                 Log.LeakTrackingSaturated(_logger, MaxPendingAgents);
             }
@@ -86,15 +89,19 @@ internal sealed class LeakTracker
         }
 
         _pending.Enqueue(new EndedAgent(
-            new WeakReference<object>(agent), agentType, scope, creationStackTrace, _time.GetUtcNow(), GC.CollectionCount(2)));
+            new WeakReference<object>(agent), agentType, scope, creationStackTrace, _time.GetUtcNow(), Gen2AfterGrace: -1));
     }
 
-    /// <summary>Called when a scope is created: sweeps only when a full collection happened since the last sweep.</summary>
+    /// <summary>
+    /// Called when a scope is created: when a full collection happened since the last sweep, queues a sweep on the thread
+    /// pool, so the request that noticed never pays for it.
+    /// </summary>
     public void OnScopeCreated()
     {
-        if (Volatile.Read(ref _pendingCount) != 0 && GC.CollectionCount(2) != Volatile.Read(ref _lastSweepGen2))
+        if (Volatile.Read(ref _pendingCount) != 0 && GC.CollectionCount(2) != Volatile.Read(ref _lastSweepGen2) &&
+            Volatile.Read(ref _sweeping) == 0)
         {
-            Sweep();
+            ThreadPool.UnsafeQueueUserWorkItem(static tracker => tracker.Sweep(), this, preferLocal: false);
         }
     }
 
@@ -120,12 +127,29 @@ internal sealed class LeakTracker
                     continue;
                 }
 
-                // Alive through a full collection that happened after the grace period: something long-lived holds it.
-                if (gen2 > entry.Gen2AtEnd && now - entry.EndedAt >= _retentionGrace)
+                if (now - entry.EndedAt < _retentionGrace)
+                {
+                    _pending.Enqueue(entry);
+                    continue;
+                }
+
+                // First seen past its grace period: only a full collection that starts after this moment proves anything
+                // (one that ran while the agent was still legitimately referenced does not).
+                if (entry.Gen2AfterGrace < 0)
+                {
+                    _pending.Enqueue(entry with { Gen2AfterGrace = gen2 });
+                    continue;
+                }
+
+                // Alive through a full collection that started after the grace period: something long-lived holds it.
+                if (gen2 > entry.Gen2AfterGrace)
                 {
                     Interlocked.Decrement(ref _pendingCount);
                     reported++;
                     GC.KeepAlive(agent);
+
+                    // Counted against the scope it belongs to, which ended long ago: the score drops for it.
+                    entry.Scope.MarkViolated();
                     _monitor.Report(new IsolationViolation(
                         ViolationKind.AgentLeak,
                         entry.AgentType,
@@ -158,5 +182,5 @@ internal sealed class LeakTracker
         IsolationScope Scope,
         string? CreationStackTrace,
         DateTimeOffset EndedAt,
-        int Gen2AtEnd);
+        int Gen2AfterGrace);
 }

@@ -97,10 +97,13 @@ public sealed class LeakDetectionTests
             Assert.Equal(0, host.Monitor.CheckForLeaks());
 
             host.Time.Advance(TimeSpan.FromSeconds(31));
+            Assert.Equal(0, host.Monitor.CheckForLeaks()); // past the grace period: the next full collection decides
             GC.Collect();
             var found = host.Monitor.CheckForLeaks();
 
             Assert.Equal(1, found);
+            Assert.Equal(1, host.Monitor.ScopesWithViolations);
+            Assert.Equal(0d, host.Monitor.GetScore());
             Assert.Equal(1, host.Monitor.GetViolationCount(ViolationKind.AgentLeak));
             Assert.Contains(host.Logs.GetSnapshot(), r => r.Message.Contains("still reachable", StringComparison.Ordinal) && r.Message.Contains("user 'alice'", StringComparison.Ordinal));
         }
@@ -108,6 +111,31 @@ public sealed class LeakDetectionTests
         {
             Retained.Clear();
         }
+    }
+
+    [Fact]
+    public async Task AgentHeldThroughCollectionInsideGraceThenDropped_NotReported()
+    {
+        await using var host = CreateHost(LeakDetectionLevel.Full);
+        var held = new List<PlainAgent>();
+        HoldAgentOfEndedScope(host, held);
+
+        GC.Collect(); // a full collection while the agent is still legitimately referenced (inside the grace period)
+        host.Time.Advance(TimeSpan.FromSeconds(31));
+        held.Clear(); // dropped; no collection has run since, so it is still in memory
+
+        Assert.Equal(0, host.Monitor.CheckForLeaks());
+        GC.Collect();
+        Assert.Equal(0, host.Monitor.CheckForLeaks());
+        Assert.Equal(0, host.Monitor.GetViolationCount(ViolationKind.AgentLeak));
+    }
+
+    // Outside the test method, so no temporary of its frame keeps the agent alive in a Debug build.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void HoldAgentOfEndedScope(TestHost host, List<PlainAgent> held)
+    {
+        using var scope = host.CreateScope("alice");
+        held.Add(scope.GetAgent<PlainAgent>());
     }
 
     [Fact]
