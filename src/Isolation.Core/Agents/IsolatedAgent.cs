@@ -32,6 +32,7 @@ public abstract class IsolatedAgent : IAgent
     private const int Returned = 3;
 
     private IsolationScope? _owner;
+    private IsolationScope? _lastOwner;
     private IsolationMonitor? _monitor;
     private UserExecutionContext? _lastContext;
     private IsolationMode _lastMode;
@@ -62,6 +63,7 @@ public abstract class IsolatedAgent : IAgent
     internal void Attach(IsolationScope scope)
     {
         _owner = scope;
+        _lastOwner = scope;
         _monitor = scope.Monitor;
         _lastContext = scope.Context;
         _lastMode = scope.Mode;
@@ -151,6 +153,14 @@ public abstract class IsolatedAgent : IAgent
 
     private void Report(IsolationScope? current, IsolationMode mode, IsolationViolation violation)
     {
+        // A use after the agent's scope ended is that scope's violation too (its reference outlived it): counted against
+        // it for the isolation score, however late it is found.
+        if (violation.Kind is ViolationKind.UseAfterDispose or ViolationKind.UseAfterReturn && mode != IsolationMode.Off &&
+            _lastOwner is { } last && !ReferenceEquals(last, current))
+        {
+            last.MarkViolated();
+        }
+
         if (current is not null)
         {
             current.ReportViolation(violation);

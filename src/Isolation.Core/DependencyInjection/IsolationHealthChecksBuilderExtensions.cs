@@ -50,6 +50,7 @@ public static class IsolationHealthChecksBuilderExtensions
 
         options.Validate(o => o.ViolationWindow > TimeSpan.Zero, "IsolationHealthCheckOptions.ViolationWindow must be positive.")
             .Validate(o => o.AgentCreationBudget > TimeSpan.Zero, "IsolationHealthCheckOptions.AgentCreationBudget must be positive.")
+            .Validate(o => Enum.IsDefined(o.FailureStatus), "IsolationHealthCheckOptions.FailureStatus must be Unhealthy, Degraded or Healthy.")
             .Validate(o => o.MinimumCreationSamples is >= 1 and <= 1024, "IsolationHealthCheckOptions.MinimumCreationSamples must be from 1 to 1024 (the number of recent creations kept).")
             .ValidateOnStart();
 

@@ -41,7 +41,8 @@ internal sealed class IsolationHealthCheck : IHealthCheck
 
         if (_monitor.LastViolation is { } last && _time.GetUtcNow() - last.At < options.ViolationWindow)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy(
+            return Task.FromResult(new HealthCheckResult(
+                options.FailureStatus,
                 string.Format(
                     CultureInfo.InvariantCulture,
                     "Isolation is broken: the last violation ({0} on {1}) was {2:0.#} s ago, within the {3:0.#} s window. See the IsolationViolation/IsolationLeak logs (event ids 1001/1002).",
@@ -49,6 +50,7 @@ internal sealed class IsolationHealthCheck : IHealthCheck
                     last.ResourceType,
                     (_time.GetUtcNow() - last.At).TotalSeconds,
                     options.ViolationWindow.TotalSeconds),
+                exception: null,
                 data: data));
         }
 

@@ -14,8 +14,9 @@ internal sealed class LeakTracker
 {
     private const int MaxPendingAgents = 10_000;
 
+    // Scopes this thread creates until the next tracked one; 0 until the thread's first scope picks a random phase.
     [ThreadStatic]
-    private static int t_sampleCounter;
+    private static int t_sampleCountdown;
 
     private readonly IsolationMonitor _monitor;
     private readonly LeakDetectionLevel _level;
@@ -46,7 +47,11 @@ internal sealed class LeakTracker
 
     public int PendingAgents => Volatile.Read(ref _pendingCount);
 
-    /// <summary>Whether the next scope is tracked. Sampling counts per thread, so no shared counter is contended.</summary>
+    /// <summary>
+    /// Whether the next scope is tracked. Sampling counts down per thread (no shared counter is contended), and each
+    /// thread starts at a random point of the interval, so 1 in <c>LeakSamplingInterval</c> scopes is tracked across the
+    /// process however the scopes spread over threads — also when every scope is created on a thread of its own.
+    /// </summary>
     public bool ShouldTrackScope()
     {
         switch (_level)
@@ -54,13 +59,20 @@ internal sealed class LeakTracker
             case LeakDetectionLevel.Disabled:
                 return false;
             case LeakDetectionLevel.Sampled:
-                if (++t_sampleCounter < _samplingInterval)
+                var countdown = t_sampleCountdown;
+                if (countdown <= 0 || countdown > _samplingInterval)
                 {
-                    return false;
+                    countdown = Random.Shared.Next(1, _samplingInterval + 1);
                 }
 
-                t_sampleCounter = 0;
-                return true;
+                if (countdown == 1)
+                {
+                    t_sampleCountdown = _samplingInterval;
+                    return true;
+                }
+
+                t_sampleCountdown = countdown - 1;
+                return false;
             default:
                 return true;
         }

@@ -176,6 +176,12 @@ public sealed class SessionGuard<TSession> : IAsyncDisposable, ISessionGuard, IS
             return default;
         }
 
+        // Closed and returned whatever the level; reported unless leak detection is Disabled (no leak kind is reported then).
+        if (_pool.Monitor.Leaks.Level == LeakDetectionLevel.Disabled)
+        {
+            return CloseAsync();
+        }
+
         scope.ReportViolation(new IsolationViolation(
             ViolationKind.SessionLeak,
             SessionPool<TSession>.TypeName,
