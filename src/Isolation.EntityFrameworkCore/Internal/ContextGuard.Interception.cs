@@ -10,7 +10,6 @@ internal sealed partial class ContextGuard
     private const string ExecuteNonQuery = "ExecuteNonQuery";
     private const string ExecuteScalar = "ExecuteScalar";
     private const string SaveChanges = "SaveChanges";
-    private const string OpenConnection = "OpenConnection";
     private const string BeginTransaction = "BeginTransaction";
     private const string UseTransaction = "UseTransaction";
     private const string Commit = "Commit";
@@ -137,19 +136,8 @@ internal sealed partial class ContextGuard
         return new(result);
     }
 
-    // Connections: checked on open; the row-level-security setting is set after open and cleared before close.
-
-    public InterceptionResult ConnectionOpening(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
-    {
-        Check(eventData.Context, OpenConnection);
-        return result;
-    }
-
-    public ValueTask<InterceptionResult> ConnectionOpeningAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
-    {
-        Check(eventData.Context, OpenConnection);
-        return new(result);
-    }
+    // Connections: not checked themselves (every command on them is); the row-level-security setting is set after open
+    // and cleared before close.
 
     public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
