@@ -14,7 +14,7 @@ internal sealed partial class ContextGuard
 {
     private IStateManager? _stateManager;
     private IDbContextTransactionManager? _transactionManager;
-    private TenantStateMembers.Member[]? _tenantState;
+    private readonly TenantStateMembers.Member[] _tenantState;
 
     // EF Core calls this when a pooled context goes back to its pool, before its own services reset (registered first).
     void IResettableService.ResetState() => Return();
@@ -85,7 +85,7 @@ internal sealed partial class ContextGuard
                 _defaultCommandTimeout?.ToString(CultureInfo.InvariantCulture) ?? "the provider's default"));
         }
 
-        foreach (var member in _tenantState ??= TenantStateMembers.For(context.GetType()))
+        foreach (var member in _tenantState)
         {
             if (!member.IsDefault(context))
             {

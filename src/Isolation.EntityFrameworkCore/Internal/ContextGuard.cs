@@ -38,6 +38,7 @@ internal sealed partial class ContextGuard :
     private ChangeTracker? _changeTracker;
     private ApplicationServices? _application;
     private string? _typeName;
+    private InvalidOperationException? _configurationError;
 
     public ContextGuard(ICurrentDbContext currentContext, IDbContextOptions contextOptions, IServiceProvider internalServices)
     {
@@ -45,6 +46,17 @@ internal sealed partial class ContextGuard :
         _contextOptions = contextOptions;
         _internalServices = internalServices;
         _options = contextOptions.FindExtension<IsolationOptionsExtension>()?.Options ?? new IsolationDbContextOptions();
+
+        // Read here and thrown by every operation, so a misplaced [TenantState] fails the first query, never a Dispose.
+        try
+        {
+            _tenantState = TenantStateMembers.For(currentContext.Context.GetType());
+        }
+        catch (InvalidOperationException ex)
+        {
+            _tenantState = [];
+            _configurationError = ex;
+        }
         _defaultTracking = contextOptions.FindExtension<CoreOptionsExtension>()?.QueryTrackingBehavior ?? QueryTrackingBehavior.TrackAll;
         foreach (var extension in contextOptions.Extensions)
         {
@@ -74,6 +86,11 @@ internal sealed partial class ContextGuard :
 
     private void CheckSlow(DbContext? context, string operation, IsolationScope? current, IsolationScope? owner)
     {
+        if (_configurationError is { } error)
+        {
+            throw new InvalidOperationException(error.Message, error);
+        }
+
         if (_changeTracker is null && context is not null)
         {
             // Kept across leases; read here, while the context is surely alive, for the pristine check at return.
