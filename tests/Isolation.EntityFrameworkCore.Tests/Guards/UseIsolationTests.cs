@@ -225,4 +225,22 @@ public sealed class UseIsolationTests
         Assert.Null(options.RowLevelSecuritySetting);
         Assert.Equal("app.user_id", options.UsePostgresRowLevelSecurity().RowLevelSecuritySetting);
     }
+
+    [Fact]
+    public void UseIsolation_CalledTwice_KeepsTheEarlierOptionsAndAppliesTheNewOnes()
+    {
+        var builder = new DbContextOptionsBuilder<NotesDb>().UseSqlite("Data Source=:memory:");
+        IsolationDbContextOptions? seen = null;
+        builder.UseIsolation(o => o.TagCommandsWithRunId = true);
+        builder.UseIsolation(o =>
+        {
+            o.UsePostgresRowLevelSecurity("tenant.id");
+            seen = o;
+        });
+
+        Assert.NotNull(seen);
+        Assert.True(seen.TagCommandsWithRunId);
+        Assert.Equal("tenant.id", seen.RowLevelSecuritySetting);
+        Assert.Contains(builder.Options.Extensions, e => e.Info.LogFragment.Contains("UseIsolation", StringComparison.Ordinal));
+    }
 }
