@@ -136,42 +136,6 @@ internal sealed partial class ContextGuard
         return new(result);
     }
 
-    // Connections: not checked themselves (every command on them is); the row-level-security setting is set after open
-    // and cleared before close.
-
-    public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
-    {
-        if (_options.RowLevelSecuritySetting is { } setting)
-        {
-            SetSessionUser(connection, setting);
-        }
-    }
-
-    public Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
-        => _options.RowLevelSecuritySetting is { } setting
-            ? SetSessionUserAsync(connection, setting, cancellationToken)
-            : Task.CompletedTask;
-
-    public InterceptionResult ConnectionClosing(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
-    {
-        if (_options.RowLevelSecuritySetting is { } setting)
-        {
-            ClearSessionUser(connection, setting);
-        }
-
-        return result;
-    }
-
-    public async ValueTask<InterceptionResult> ConnectionClosingAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
-    {
-        if (_options.RowLevelSecuritySetting is { } setting)
-        {
-            await ClearSessionUserAsync(connection, setting).ConfigureAwait(false);
-        }
-
-        return result;
-    }
-
     // Transactions: checked, and held busy for the duration of each operation, which EF Core's detector does not do.
 
     public InterceptionResult<DbTransaction> TransactionStarting(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result)

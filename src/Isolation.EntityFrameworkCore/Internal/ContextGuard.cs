@@ -13,12 +13,12 @@ namespace Isolation.EntityFrameworkCore.Internal;
 
 /// <summary>
 /// One per context instance (a scoped service of EF Core's internal provider, so a pooled context keeps its guard across
-/// leases): binds the context to the first scope that uses it, checks every command, SaveChanges, connection open and
-/// transaction operation, and inspects a pooled context when it is returned.
+/// leases): binds the context to the first scope that uses it, checks every command, SaveChanges and transaction operation,
+/// and inspects a pooled context when it is returned. Not a connection interceptor: EF Core allocates event data for every
+/// connection open and close once one is registered, so that is left to <see cref="RowLevelSecurityInterceptor"/>, opt-in.
 /// </summary>
 internal sealed partial class ContextGuard :
     IDbCommandInterceptor,
-    IDbConnectionInterceptor,
     IDbTransactionInterceptor,
     ISaveChangesInterceptor,
     IResettableService
@@ -34,7 +34,6 @@ internal sealed partial class ContextGuard :
     private object? _holder;
     private string? _holderOperation;
     private int _unscopedReported;
-    private int _rowLevelSecuritySet;
     private ChangeTracker? _changeTracker;
     private ApplicationServices? _application;
     private string? _typeName;

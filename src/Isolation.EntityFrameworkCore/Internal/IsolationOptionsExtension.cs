@@ -22,6 +22,10 @@ internal sealed class IsolationOptionsExtension : IDbContextOptionsExtension
     {
         services.AddScoped<ContextGuard>();
         services.AddScoped<IInterceptor>(static sp => sp.GetRequiredService<ContextGuard>());
+        if (Options.RowLevelSecuritySetting is not null)
+        {
+            services.AddScoped<IInterceptor, RowLevelSecurityInterceptor>();
+        }
 
         // First of all resettable services: the pristine check must see the context before EF Core clears the change
         // tracker and disposes the transaction (it resolves IEnumerable<IResettableService> in registration order).
@@ -32,16 +36,19 @@ internal sealed class IsolationOptionsExtension : IDbContextOptionsExtension
     {
     }
 
-    private sealed class ExtensionInfo(IDbContextOptionsExtension extension) : DbContextOptionsExtensionInfo(extension)
+    private sealed class ExtensionInfo(IsolationOptionsExtension extension) : DbContextOptionsExtensionInfo(extension)
     {
+        private bool RowLevelSecurity => extension.Options.RowLevelSecuritySetting is not null;
+
         public override bool IsDatabaseProvider => false;
 
         public override string LogFragment => "UseIsolation ";
 
-        // The guard reads its options per context, so every isolated context can share one internal service provider.
-        public override int GetServiceProviderHashCode() => 0;
+        // The guard reads its options per context; only whether the connection interceptor is registered changes the services.
+        public override int GetServiceProviderHashCode() => RowLevelSecurity ? 1 : 0;
 
-        public override bool ShouldUseSameServiceProvider(DbContextOptionsExtensionInfo other) => other is ExtensionInfo;
+        public override bool ShouldUseSameServiceProvider(DbContextOptionsExtensionInfo other)
+            => other is ExtensionInfo info && info.RowLevelSecurity == RowLevelSecurity;
 
         public override void PopulateDebugInfo(IDictionary<string, string> debugInfo)
             => debugInfo["Isolation:UseIsolation"] = "1";
