@@ -25,15 +25,31 @@ internal sealed partial class ContextGuard
         return Task.CompletedTask;
     }
 
-    private void Return()
+    // EF Core's pool disposes a returned context without resetting it when the pool is already full: the internal
+    // service scope is disposed with it, and so is this guard. A lease that was used and not inspected is inspected here.
+    public void Dispose()
     {
-        var owner = Volatile.Read(ref _owner);
+        if (!_pooled || Interlocked.Exchange(ref _inspected, 1) != 0)
+        {
+            return;
+        }
+
         try
         {
-            if ((owner?.Mode ?? Application.Mode) != IsolationMode.Off && Inspect() is { } reasons)
-            {
-                ReportDirty(owner, reasons);
-            }
+            InspectAndReport(disposing: true);
+        }
+        catch (ObjectDisposedException)
+        {
+            // A service the check reads was disposed first; nothing is leased again anyway.
+        }
+    }
+
+    private void Return()
+    {
+        try
+        {
+            Volatile.Write(ref _inspected, 1);
+            InspectAndReport(disposing: false);
         }
         finally
         {
@@ -43,13 +59,23 @@ internal sealed partial class ContextGuard
         }
     }
 
+    private void InspectAndReport(bool disposing)
+    {
+        var owner = Volatile.Read(ref _owner);
+        if ((owner?.Mode ?? Application.Mode) != IsolationMode.Off && Inspect() is { } reasons)
+        {
+            ReportDirty(owner, reasons, disposing);
+        }
+    }
+
     /// <summary>Returns why the context is not pristine, or <see langword="null"/>. Allocates only when it is dirty.</summary>
     private string? Inspect()
     {
         StringBuilder? reasons = null;
         var context = _currentContext.Context;
 
-        var stateManager = _stateManager ??= _internalServices.GetRequiredService<IStateManager>();
+        CaptureServices();
+        var stateManager = _stateManager!;
         if (_options.RequireEmptyChangeTracker ? stateManager.Count > 0 : stateManager.ChangedCount > 0)
         {
             Add(ref reasons, _options.RequireEmptyChangeTracker
@@ -70,7 +96,7 @@ internal sealed partial class ContextGuard
             }
         }
 
-        var transactionManager = _transactionManager ??= _internalServices.GetRequiredService<IDbContextTransactionManager>();
+        var transactionManager = _transactionManager!;
         if (transactionManager.CurrentTransaction is not null)
         {
             Add(ref reasons, "a transaction is still open (neither committed nor rolled back)");
@@ -104,10 +130,10 @@ internal sealed partial class ContextGuard
         return reasons?.ToString();
     }
 
-    private void ReportDirty(IsolationScope? owner, string reasons)
+    private void ReportDirty(IsolationScope? owner, string reasons, bool disposing)
     {
         var discarding = _options.DiscardsDirtyContexts;
-        if (discarding)
+        if (discarding && !disposing)
         {
             PooledContextDiscards.Mark(_currentContext.Context);
         }
@@ -121,7 +147,9 @@ internal sealed partial class ContextGuard
                 TypeName,
                 owner is null ? string.Empty : " of the scope of " + owner.Context,
                 reasons,
-                discarding
+                disposing
+                    ? "The pool was full, so EF Core disposes it instead of leasing it again."
+                    : discarding
                     ? "It is discarded, not leased to the next request."
                     : "EF Core will lease it again: call services.AddPooledDbContextChecks<" + _currentContext.Context.GetType().Name + ">() to discard dirty contexts."),
             owner?.Context);
@@ -133,6 +161,12 @@ internal sealed partial class ContextGuard
         {
             Application.Report(violation);
         }
+    }
+
+    private void CaptureServices()
+    {
+        _stateManager ??= _internalServices.GetRequiredService<IStateManager>();
+        _transactionManager ??= _internalServices.GetRequiredService<IDbContextTransactionManager>();
     }
 
     private static void Add(ref StringBuilder? reasons, string reason)

@@ -21,7 +21,8 @@ internal sealed partial class ContextGuard :
     IDbCommandInterceptor,
     IDbTransactionInterceptor,
     ISaveChangesInterceptor,
-    IResettableService
+    IResettableService,
+    IDisposable
 {
     private readonly ICurrentDbContext _currentContext;
     private readonly IDbContextOptions _contextOptions;
@@ -38,6 +39,8 @@ internal sealed partial class ContextGuard :
     private ApplicationServices? _application;
     private string? _typeName;
     private InvalidOperationException? _configurationError;
+    private readonly bool _pooled;
+    private int _inspected;
 
     public ContextGuard(ICurrentDbContext currentContext, IDbContextOptions contextOptions, IServiceProvider internalServices)
     {
@@ -56,7 +59,9 @@ internal sealed partial class ContextGuard :
             _tenantState = [];
             _configurationError = ex;
         }
-        _defaultTracking = contextOptions.FindExtension<CoreOptionsExtension>()?.QueryTrackingBehavior ?? QueryTrackingBehavior.TrackAll;
+        var core = contextOptions.FindExtension<CoreOptionsExtension>();
+        _defaultTracking = core?.QueryTrackingBehavior ?? QueryTrackingBehavior.TrackAll;
+        _pooled = core?.MaxPoolSize is not null;
         foreach (var extension in contextOptions.Extensions)
         {
             if (extension is RelationalOptionsExtension relational)
@@ -90,10 +95,15 @@ internal sealed partial class ContextGuard :
             throw new InvalidOperationException(error.Message, error);
         }
 
+        // A lease is in use: its return (or its disposal by a full pool) has something to inspect.
+        Volatile.Write(ref _inspected, 0);
+
         if (_changeTracker is null && context is not null)
         {
-            // Kept across leases; read here, while the context is surely alive, for the pristine check at return.
+            // Kept across leases; read here, while the context is surely alive, for the pristine check at return (which
+            // can run while EF Core disposes the context, when its pool is full).
             _changeTracker = context.ChangeTracker;
+            CaptureServices();
         }
 
         if (owner is null)

@@ -82,6 +82,46 @@ public sealed class PostgresRowLevelSecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UsePostgresRowLevelSecurity_100ConcurrentRequestsOnAPoolOf16Contexts_EachSeesOnlyItsUsersRows()
+    {
+        const int Requests = 100;
+        const int Users = 10;
+        var values = string.Join(", ", Enumerable.Range(0, Users).SelectMany(u => Enumerable.Range(0, u + 1).Select(n => $"('user-{u}', 'n{n}')")));
+        await PostgresTestDatabase.ExecuteAsync($"""
+            ALTER TABLE {_schema}.notes NO FORCE ROW LEVEL SECURITY;
+            INSERT INTO {_schema}.notes (owner, text) VALUES {values};
+            ALTER TABLE {_schema}.notes FORCE ROW LEVEL SECURITY;
+            """, Ct);
+        var connectionString = new NpgsqlConnectionStringBuilder(_connectionString) { MaxPoolSize = 8 }.ConnectionString;
+        await using var provider = Services(rowLevelSecurity: true, connectionString, poolSize: 16);
+        var scopes = provider.GetRequiredService<IIsolationScopeFactory>();
+        var monitor = provider.GetRequiredService<IsolationMonitor>();
+
+        async Task<(string User, List<RlsNote> Notes)> RequestAsync(int i)
+        {
+            var user = "user-" + (i % Users);
+            await using var scope = scopes.CreateScope(new UserExecutionContext(user));
+            var db = scope.Services.GetRequiredService<RlsDb>();
+            return (user, await db.Notes.AsNoTracking().ToListAsync(Ct));
+        }
+
+        var tasks = new Task<(string User, List<RlsNote> Notes)>[Requests];
+        for (var i = 0; i < Requests; i++)
+        {
+            var n = i;
+            tasks[i] = Task.Run(() => RequestAsync(n), Ct);
+        }
+
+        var results = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(90), Ct);
+        Assert.All(results, r =>
+        {
+            Assert.Equal(int.Parse(r.User["user-".Length..], System.Globalization.CultureInfo.InvariantCulture) + 1, r.Notes.Count);
+            Assert.All(r.Notes, n => Assert.Equal(r.User, n.Owner));
+        });
+        Assert.Equal(0, monitor.TotalViolations);
+    }
+
+    [Fact]
     public async Task UsePostgresRowLevelSecurity_Off_PooledConnectionKeepsTheLastUserSetByHand()
     {
         // The bug the hook exists for: a session setting made in one request is still there for the next one.
@@ -116,17 +156,17 @@ public sealed class PostgresRowLevelSecurityTests : IAsyncLifetime
         Assert.Equal(1, monitor.GetViolationCount(ViolationKind.CrossScopeAccess));
     }
 
-    private ServiceProvider Services(bool rowLevelSecurity)
+    private ServiceProvider Services(bool rowLevelSecurity, string? connectionString = null, int poolSize = 1)
     {
         var services = new ServiceCollection();
         services.AddIsolation(o => o.Mode = IsolationMode.Enforce);
-        services.AddDbContextPool<RlsDb>(o => o.UseNpgsql(_connectionString).UseIsolation(i =>
+        services.AddDbContextPool<RlsDb>(o => o.UseNpgsql(connectionString ?? _connectionString).UseIsolation(i =>
         {
             if (rowLevelSecurity)
             {
                 i.UsePostgresRowLevelSecurity();
             }
-        }), poolSize: 1);
+        }), poolSize);
         services.AddPooledDbContextChecks<RlsDb>();
         return services.BuildServiceProvider();
     }
