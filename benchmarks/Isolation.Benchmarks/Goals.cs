@@ -52,6 +52,23 @@ public static class Goals
                 (true, $"{Mean(r) / Mean(s):0.00}x the throughput ({Mean(s) / concurrency:0} vs {Mean(r) / concurrency:0} ns per request)"));
         }
 
+        foreach (var (plainName, isolatedName, what) in new[]
+        {
+            (nameof(DbContextBenchmark.SaveChangesPlain), nameof(DbContextBenchmark.SaveChangesIsolated), "SaveChanges of one entity"),
+            (nameof(DbContextBenchmark.QueryPlain), nameof(DbContextBenchmark.QueryIsolated), "single-row query"),
+        })
+        {
+            var plain = Find(reports, nameof(DbContextBenchmark), plainName);
+            var isolated = Find(reports, nameof(DbContextBenchmark), isolatedName);
+            Judge(lines, $"UseIsolation() adds <= 3 % or <= 1 us, whichever is larger ({what}, SQLite in memory)", isolated, plain, (i, p) =>
+                (Mean(i) - Mean(p) <= Math.Max(0.03 * Mean(p), 1_000), $"{Ns(i)} vs {Ns(p)}: {Mean(i) - Mean(p):+0;-0} ns ({(Mean(i) / Mean(p)) - 1:+0.0%;-0.0%}), {Bytes(i) - Bytes(p):+0;-0} B"));
+        }
+
+        var rentChecked = Find(reports, nameof(DbContextPoolBenchmark), nameof(DbContextPoolBenchmark.RentReturnChecked));
+        var rentPlain = Find(reports, nameof(DbContextPoolBenchmark), nameof(DbContextPoolBenchmark.RentReturnPlain));
+        Judge(lines, "pooled context rent/return with the pristine check <= 1.2x plain AddDbContextPool", rentChecked, rentPlain, (c, p) =>
+            (Mean(c) / Mean(p) <= 1.2, $"{Ns(c)} vs {Ns(p)}: {Mean(c) / Mean(p):0.00}x, {Bytes(c) - Bytes(p):+0;-0} B"));
+
         return lines;
     }
 
