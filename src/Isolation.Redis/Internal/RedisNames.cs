@@ -20,6 +20,10 @@ internal sealed class RedisNames
 
     public string PresenceKey(string userId) => _root + "presence:" + Escape(userId);
 
+    public static string PresenceKeyFor(string environmentPrefix, string userId) => new RedisNames(environmentPrefix).PresenceKey(userId);
+
+    public static string NodeChannelFor(string environmentPrefix, string nodeId) => new RedisNames(environmentPrefix).NodeChannel(nodeId);
+
     /// <summary>
     /// Percent-encodes every UTF-8 byte outside <c>[A-Za-z0-9._-]</c> (including <c>:</c> and <c>%</c>): injective, and the
     /// result never contains the <c>:</c> separator, so the parts of a name cannot run into each other.
