@@ -33,7 +33,7 @@ internal sealed class TestClient : IAsyncDisposable
         return client;
     }
 
-    public async Task<ReceivedEvent> ReceiveAsync(CancellationToken cancellationToken) => await _received.Reader.ReadAsync(cancellationToken);
+    public ValueTask<ReceivedEvent> ReceiveAsync(CancellationToken cancellationToken) => _received.Reader.ReadAsync(cancellationToken);
 
     /// <summary>Reads events until the terminal event of <paramref name="runId"/>; returns all received on the way.</summary>
     public async Task<List<ReceivedEvent>> ReceiveRunAsync(string runId, CancellationToken cancellationToken)
