@@ -18,7 +18,7 @@ namespace Isolation.Redis.Internal;
 /// Outbound events go through a few shards, each a bounded queue with one writer, chosen by user: a user's events keep
 /// their order, a slow presence lookup for one user holds up only its shard, and <see cref="Forward"/> never waits.
 /// </remarks>
-internal sealed class RedisBackplane : IHostedService, IAsyncDisposable
+internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDisposable
 {
     private const int ShardCount = 4;
 
@@ -243,6 +243,30 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable
         if (Volatile.Read(ref _stopped) == 0)
         {
             await StopAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    /// <summary>Synchronous disposal (a container disposed with <c>Dispose()</c>): like a crash, nothing is removed from Redis.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 0)
+        {
+            _stopping.Cancel();
+            foreach (var shard in _shards)
+            {
+                shard.Writer.TryComplete();
+            }
+
+            var redis = Interlocked.Exchange(ref _redis, null);
+            if (redis is not null)
+            {
+                redis.ConnectionFailed -= OnConnectionFailed;
+                redis.ConnectionRestored -= OnConnectionRestored;
+                Volatile.Write(ref _queue, null);
+                redis.Dispose();
+            }
         }
 
         _stopping.Dispose();
