@@ -99,6 +99,13 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     /// <summary>Queues an event for the user's connections on other nodes; never waits, never throws.</summary>
     public void Forward(EventEnvelope envelope, bool deliveredLocally)
     {
+        // A user whose connections a recent lookup found on this node only: nothing to send, and no queue hop. A connection
+        // opened elsewhere since is learned when the entry expires (PresenceCacheDuration), as for every other user.
+        if (deliveredLocally && _presence.TryGetValue(envelope.UserId, out var cached) && cached.Nodes.Length == 0 && _time.GetTimestamp() < cached.ExpiresAt)
+        {
+            return;
+        }
+
         if (!IsAvailable)
         {
             // Known to be local only (from a recent lookup): nothing was lost. Otherwise the user may have remote connections.
