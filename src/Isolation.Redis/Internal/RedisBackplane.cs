@@ -37,6 +37,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private readonly ConcurrentDictionary<string, Target> _targets = new(StringComparer.Ordinal);
     private readonly ReplayWindow _replay;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken; // Taken once: still readable after _stopping is disposed.
     private readonly Counter<long> _sent;
     private readonly Counter<long> _received;
     private readonly Counter<long> _gaps;
@@ -54,6 +55,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         IMeterFactory meterFactory,
         ILoggerFactory? loggerFactory)
     {
+        _stoppingToken = _stopping.Token;
         _options = options.Value;
         _local = local;
         _time = time;
@@ -323,7 +325,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private async Task TrySubscribeAsync()
     {
         var redis = _redis;
-        if (redis is null || Volatile.Read(ref _queue) is not null || _stopping.IsCancellationRequested)
+        if (redis is null || Volatile.Read(ref _queue) is not null || _stoppingToken.IsCancellationRequested)
         {
             return;
         }
@@ -353,7 +355,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         using var timer = new PeriodicTimer(_options.PresenceRefreshInterval, _time);
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(_stoppingToken).ConfigureAwait(false))
             {
                 await TrySubscribeAsync().ConfigureAwait(false);
                 await RefreshPresenceAsync().ConfigureAwait(false);
@@ -369,7 +371,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private async Task RefreshPresenceAsync()
     {
         var redis = _redis;
-        if (redis is not { IsConnected: true } || _stopping.IsCancellationRequested)
+        if (redis is not { IsConnected: true } || _stoppingToken.IsCancellationRequested)
         {
             return;
         }
@@ -430,7 +432,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     {
         try
         {
-            while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            while (await reader.WaitToReadAsync(_stoppingToken).ConfigureAwait(false))
             {
                 while (reader.TryRead(out var item))
                 {
@@ -559,7 +561,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         {
             while (true)
             {
-                var message = await queue.ReadAsync(_stopping.Token).ConfigureAwait(false);
+                var message = await queue.ReadAsync(_stoppingToken).ConfigureAwait(false);
                 try
                 {
                     Receive(message.Message);
