@@ -122,6 +122,34 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         return new EventDeliveryResult(delivered, leaks);
     }
 
+    /// <summary>
+    /// Counts events that a transport carrying envelopes for this registry (e.g. to another node) did not deliver, on
+    /// <c>isolation.events.dropped</c> with <paramref name="reason"/> as the <c>reason</c> tag, and logs them at debug level
+    /// like every other drop.
+    /// </summary>
+    /// <param name="reason">The drop reason, a short lowercase snake_case name documented by the transport (e.g. <c>backplane_unavailable</c>).</param>
+    /// <param name="envelope">The envelope that was dropped, or <see langword="null"/> when there is none to trust (e.g. a forged message).</param>
+    /// <param name="count">How many events were dropped; 1 or more.</param>
+    /// <exception cref="ArgumentException"><paramref name="reason"/> is empty, or <paramref name="count"/> is less than 1.</exception>
+    public void ReportDropped(string reason, EventEnvelope? envelope, long count = 1)
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            ThrowHelper.ThrowArgument(
+                "A drop reason must not be null, empty or white space: it becomes the 'reason' tag of isolation.events.dropped. Pass a documented snake_case name such as 'backplane_unavailable'.",
+                nameof(reason));
+        }
+
+        if (count < 1)
+        {
+            ThrowHelper.ThrowArgument(
+                $"The number of dropped events must be 1 or more; got {count.ToString(System.Globalization.CultureInfo.InvariantCulture)}.",
+                nameof(count));
+        }
+
+        Metrics.Dropped(reason, envelope, count);
+    }
+
     internal void Remove(string userId, IEventSink sink)
     {
         if (!_users.TryGetValue(userId, out var connections))
