@@ -58,10 +58,10 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
 
         var local = declarator.Symbol;
         var types = isolation.Types;
-        var created = Unwrap(initializer);
+        var created = initializer.Unwrap();
         if (created is IAwaitOperation awaited)
         {
-            created = Unwrap(awaited.Operation);
+            created = awaited.Operation.Unwrap();
         }
 
         if (!IsSessionCreation(created, types))
@@ -102,18 +102,8 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
             case IObjectCreationOperation:
                 return true;
             case IInvocationOperation invocation:
-                // Only factories that are known to hand ownership to the caller; any other call may return a shared instance.
-                var containing = invocation.TargetMethod.ContainingType;
-                foreach (var creator in types.SessionCreators)
-                {
-                    if (containing.IsAssignableTo(creator))
-                    {
-                        return invocation.TargetMethod.Name.StartsWith("Create", System.StringComparison.Ordinal)
-                            || invocation.TargetMethod.Name.StartsWith("Open", System.StringComparison.Ordinal);
-                    }
-                }
-
-                return false;
+                // Only the factory methods known to hand ownership to the caller; any other call may return a shared instance.
+                return SessionMethods.IsSessionCreatorMethod(invocation.TargetMethod, types);
             default:
                 return false;
         }
@@ -167,9 +157,9 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         switch (parent)
         {
             case IInvocationOperation invocation when invocation.Instance == current:
-                return invocation.TargetMethod.Name is "Dispose" or "DisposeAsync" or "Close" or "CloseAsync";
+                return SessionMethods.IsDisposal(invocation.TargetMethod, types);
             case IConditionalAccessOperation conditional when conditional.Operation == current:
-                return conditional.WhenNotNull is IInvocationOperation { TargetMethod.Name: "Dispose" or "DisposeAsync" or "Close" or "CloseAsync" };
+                return conditional.WhenNotNull is IInvocationOperation whenNotNull && SessionMethods.IsDisposal(whenNotNull.TargetMethod, types);
             case IUsingOperation:
                 return true;
             case IArgumentOperation argument:
@@ -225,14 +215,4 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         return containingSymbol is IMethodSymbol { IsAsync: true };
     }
 
-    private static IOperation Unwrap(IOperation operation)
-    {
-        var current = operation;
-        for (var i = 0; i < 8 && current is IConversionOperation conversion; i++)
-        {
-            current = conversion.Operand;
-        }
-
-        return current;
-    }
 }

@@ -115,4 +115,41 @@ public sealed class UndisposedSessionAnalyzerTests
             """.Replace("var db = new AppDb();", "var {|#0:db = new AppDb()|};"),
             [Verifier<UndisposedSessionAnalyzer>.Diagnostic(Descriptors.ISO103SessionNotDisposed).WithArguments("db", "AppDb", "await using")]);
     }
+
+    [Fact]
+    public async Task Analyze_FactoriesAndDisposalBySymbol_NotByName()
+    {
+        await Verifier<UndisposedSessionAnalyzer>.VerifyAsync("""
+            using System;
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class AppDb : DbContext { }
+            namespace MyApp { public sealed class TenantSession : IDisposable { public void Close() { } public void Dispose() { } } }
+
+            public sealed class Contexts : IDbContextFactory<AppDb>
+            {
+                private readonly AppDb _shared = new();
+                public AppDb CreateDbContext() => new AppDb();
+                // Named like factories, but they hand out the shared context: the caller does not own it.
+                public AppDb OpenShared() => _shared;
+                public AppDb CreateView() => _shared;
+            }
+
+            public sealed class Worker
+            {
+                public int Run(Contexts contexts)
+                {
+                    var {|ISO103:owned = contexts.CreateDbContext()|};
+                    var shared = contexts.OpenShared();
+                    var view = contexts.CreateView();
+                    // Close() of a type that is not a connection does not dispose it.
+                    var {|ISO103:session = new MyApp.TenantSession()|};
+                    session.Close();
+                    return owned.GetHashCode() + shared.GetHashCode() + view.GetHashCode();
+                }
+            }
+            """,
+            "isolation.session_types = MyApp.TenantSession");
+    }
 }
