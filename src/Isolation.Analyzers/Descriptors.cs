@@ -99,7 +99,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor ISO103SessionFieldNotDisposed = Create(
         RuleIdentifiers.SessionNotDisposed,
         "Session not disposed",
-        "Field '{0}' of type '{1}' holds a session that '{2}' creates but never disposes; make '{2}' {3} and dispose the field there",
+        "Field '{0}' of type '{1}' holds a session that '{2}' creates but never disposes; {3}",
         DiagnosticSeverity.Warning,
         "A connection or DbContext that is never disposed keeps its pooled connection until the garbage collector finds it; under load the pool runs dry and every user waits.");
 

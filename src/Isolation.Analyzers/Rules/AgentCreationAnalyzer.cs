@@ -110,8 +110,49 @@ public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
                     && assignment.Target is IPropertyReferenceOperation { Property.IsIndexer: true } indexer
                     && IsDictionary(indexer.Property.ContainingType, types):
                     return true;
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when assignment.Value == current:
+                    return LocalFlowsIntoCache(assignment, local.Local, types);
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    return LocalFlowsIntoCache(declarator, declarator.Symbol, types);
                 case IMethodBodyOperation or IConstructorBodyOperation or ILocalFunctionOperation:
                     return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The local the agent was put in goes into a cache later in the same body (<c>agent = new T(); _agents[user] = agent;</c>).</summary>
+    private static bool LocalFlowsIntoCache(IOperation start, ILocalSymbol local, KnownTypes types)
+    {
+        var body = start;
+        for (var i = 0; body.Parent is not null && i < MaxParentDepth; i++)
+        {
+            body = body.Parent;
+            if (body is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                break;
+            }
+        }
+
+        foreach (var operation in body.Descendants())
+        {
+            if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            var parent = reference.GetUnwrappedParent(out var child);
+            switch (parent)
+            {
+                case IArgumentOperation { Parent: IInvocationOperation call } when IsCacheMethod(call.TargetMethod, types):
+                    return true;
+                case IArgumentOperation { Parent: IObjectCreationOperation lazy } when lazy.Type.IsOrDerivesFrom(types.LazyOfT):
+                    return true;
+                case ISimpleAssignmentOperation assignment when assignment.Value == child
+                    && assignment.Target is IPropertyReferenceOperation { Property.IsIndexer: true } indexer
+                    && IsDictionary(indexer.Property.ContainingType, types):
+                    return true;
             }
         }
 

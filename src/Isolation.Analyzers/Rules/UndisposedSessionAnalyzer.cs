@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Threading;
 using Isolation.Analyzers.Classification;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -21,7 +23,8 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
     private const int MaxParentDepth = 128;
 
     /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ISO103SessionNotDisposed);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.ISO103SessionNotDisposed, Descriptors.ISO103SessionFieldNotDisposed);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -37,7 +40,158 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => Analyze(c, isolation), OperationKind.VariableDeclarator);
+            start.RegisterSymbolStartAction(c => AnalyzeFields(c, isolation), SymbolKind.NamedType);
         });
+    }
+
+    /// <summary>
+    /// A session the type creates into its own instance field (in a field initializer or any method) and never disposes:
+    /// no <c>_field.Dispose()</c>/<c>DisposeAsync()</c>/<c>Close()</c> and no <c>using (_field)</c> anywhere in the type. A field
+    /// that is passed on, returned or assigned elsewhere may have another owner, and is not reported.
+    /// </summary>
+    private static void AnalyzeFields(SymbolStartAnalysisContext context, IsolationContext isolation)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        if (type.TypeKind != TypeKind.Class || type.IsStatic || type.Locations.Length == 0 || !type.Locations[0].IsInSource)
+        {
+            return;
+        }
+
+        var types = isolation.Types;
+        TypeClassifier? classifier = null;
+        ConcurrentDictionary<IFieldSymbol, FieldOwnership>? fields = null;
+        foreach (var member in type.GetMembers())
+        {
+            if (member is not IFieldSymbol { IsStatic: false, IsConst: false, IsImplicitlyDeclared: false } field || field.Type.TypeKind == TypeKind.Error
+                || !(field.Type.IsAssignableTo(types.IDisposable) || field.Type.IsAssignableTo(types.IAsyncDisposable)))
+            {
+                continue;
+            }
+
+            classifier ??= isolation.GetClassifier(context.Options, type.Locations[0].SourceTree);
+            if (classifier.Classify(field.Type) != RequestScopedKind.Session)
+            {
+                continue;
+            }
+
+            fields ??= new ConcurrentDictionary<IFieldSymbol, FieldOwnership>(SymbolEqualityComparer.Default);
+            fields[field] = new FieldOwnership();
+        }
+
+        if (fields is null)
+        {
+            return;
+        }
+
+        context.RegisterOperationAction(c => CollectFieldUse(c, types, fields), OperationKind.FieldReference);
+        context.RegisterOperationAction(c => CollectFieldInitializer(c, types, fields), OperationKind.FieldInitializer);
+        context.RegisterSymbolEndAction(c => ReportFields(c, types, fields));
+    }
+
+    private static void CollectFieldInitializer(OperationAnalysisContext context, KnownTypes types, ConcurrentDictionary<IFieldSymbol, FieldOwnership> fields)
+    {
+        var initializer = (IFieldInitializerOperation)context.Operation;
+        var created = initializer.Value.Unwrap();
+        if (!IsSessionCreation(created, types))
+        {
+            return;
+        }
+
+        foreach (var field in initializer.InitializedFields)
+        {
+            if (fields.TryGetValue(field.OriginalDefinition, out var ownership))
+            {
+                ownership.Created = true;
+            }
+        }
+    }
+
+    private static void CollectFieldUse(OperationAnalysisContext context, KnownTypes types, ConcurrentDictionary<IFieldSymbol, FieldOwnership> fields)
+    {
+        var reference = (IFieldReferenceOperation)context.Operation;
+        if (reference.Instance is not IInstanceReferenceOperation || !fields.TryGetValue(reference.Field.OriginalDefinition, out var ownership))
+        {
+            return;
+        }
+
+        var parent = reference.GetUnwrappedParent(out var current);
+        switch (parent)
+        {
+            case ISimpleAssignmentOperation assignment when assignment.Target == current:
+                var value = assignment.Value.Unwrap();
+                if (value is IAwaitOperation awaited)
+                {
+                    value = awaited.Operation.Unwrap();
+                }
+
+                if (IsSessionCreation(value, types))
+                {
+                    ownership.Created = true;
+                }
+
+                return;
+            case IInvocationOperation invocation when invocation.Instance == current:
+                if (SessionMethods.IsDisposal(invocation.TargetMethod, types))
+                {
+                    ownership.Disposed = true;
+                }
+
+                return;
+            case IConditionalAccessOperation conditional when conditional.Operation == current:
+                if (conditional.WhenNotNull is IInvocationOperation whenNotNull && SessionMethods.IsDisposal(whenNotNull.TargetMethod, types))
+                {
+                    ownership.Disposed = true;
+                }
+
+                return;
+            case IUsingOperation:
+                ownership.Disposed = true;
+                return;
+            case IArgumentOperation argument:
+                // A DbCommand built on the connection, or an extension method called on it, uses it without taking it.
+                if (!(argument.Parent is IInvocationOperation { TargetMethod.IsExtensionMethod: true } call && call.Arguments.Length > 0 && call.Arguments[0] == argument)
+                    && !(argument.Parent is IObjectCreationOperation creation && creation.Type.IsOrDerivesFrom(types.DbCommand)))
+                {
+                    ownership.Escapes = true;
+                }
+
+                return;
+            case IReturnOperation:
+            case ISimpleAssignmentOperation:
+            case IVariableInitializerOperation:
+            case ICoalesceOperation:
+            case IConditionalOperation:
+            case ITupleOperation:
+            case IArrayInitializerOperation:
+            case IPropertyInitializerOperation:
+            case IFieldInitializerOperation:
+                ownership.Escapes = true;
+                return;
+        }
+    }
+
+    private static void ReportFields(SymbolAnalysisContext context, KnownTypes types, ConcurrentDictionary<IFieldSymbol, FieldOwnership> fields)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        foreach (var pair in fields)
+        {
+            var ownership = pair.Value;
+            if (!ownership.Created || ownership.Disposed || ownership.Escapes || pair.Key.Locations.IsEmpty)
+            {
+                continue;
+            }
+
+            var fix = type.IsAssignableTo(types.IDisposable) || type.IsAssignableTo(types.IAsyncDisposable)
+                ? "dispose it in '" + type.Name + "'s Dispose or DisposeAsync"
+                : "make '" + type.Name + "' implement IDisposable or IAsyncDisposable and dispose the field there";
+            context.ReportDiagnostic(Diagnostic.Create(
+                Descriptors.ISO103SessionFieldNotDisposed,
+                pair.Key.Locations[0],
+                pair.Key.Name,
+                Display.Short(pair.Key.Type),
+                type.Name,
+                fix));
+        }
     }
 
     private static void Analyze(OperationAnalysisContext context, IsolationContext isolation)
@@ -93,6 +247,19 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
             local.Name,
             Display.Short(sessionType),
             usingKind));
+    }
+
+    private sealed class FieldOwnership
+    {
+        private int _created;
+        private int _disposed;
+        private int _escapes;
+
+        public bool Created { get => Volatile.Read(ref _created) != 0; set => Volatile.Write(ref _created, value ? 1 : 0); }
+
+        public bool Disposed { get => Volatile.Read(ref _disposed) != 0; set => Volatile.Write(ref _disposed, value ? 1 : 0); }
+
+        public bool Escapes { get => Volatile.Read(ref _escapes) != 0; set => Volatile.Write(ref _escapes, value ? 1 : 0); }
     }
 
     private static bool IsSessionCreation(IOperation operation, KnownTypes types)

@@ -107,6 +107,20 @@ public sealed class AgentCreationAnalyzerTests
                     _plain.Add(user + "2", {|ISO004:new TriageAgent()|});
                     return _plain[user];
                 }
+
+                // Through a local: the registry pattern.
+                public TriageAgent GetOrCreate(string user)
+                {
+                    if (!_plain.TryGetValue(user, out var agent))
+                    {
+                        agent = {|ISO004:new TriageAgent()|};
+                        _plain[user] = agent;
+                    }
+
+                    var other = {|ISO004:new TriageAgent()|};
+                    _agents.TryAdd(user, other);
+                    return agent;
+                }
             }
             """);
     }
@@ -130,6 +144,11 @@ public sealed class AgentCreationAnalyzerTests
                 public TriageAgent Create() => new TriageAgent();
                 public Func<TriageAgent> Creator() => () => new TriageAgent();
                 public TriageAgent ViaMemo(string user) => _memo.GetOrAdd(user, _ => new TriageAgent());
+                public TriageAgent Local(Dictionary<string, TriageAgent> seen, string user)
+                {
+                    var agent = new TriageAgent();
+                    return seen.TryGetValue(user, out var found) ? found : agent;
+                }
             }
             """);
     }

@@ -152,4 +152,73 @@ public sealed class UndisposedSessionAnalyzerTests
             """,
             "isolation.session_types = MyApp.TenantSession");
     }
+
+    [Fact]
+    public async Task Analyze_SessionCreatedIntoFieldNeverDisposed_ReportsISO103()
+    {
+        await Verifier<UndisposedSessionAnalyzer>.VerifyAsync(
+            """
+            using System;
+            using System.Data.Common;
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class AppDb : DbContext { }
+
+            public sealed class Bot
+            {
+                private readonly AppDb {|#0:_db|} = new AppDb();
+                public Task SaveAsync() => _db.SaveChangesAsync();
+            }
+
+            public sealed class Archiver : IDisposable
+            {
+                private readonly DbConnection {|#1:_connection|};
+                public Archiver(DbDataSource source) => _connection = source.OpenConnection();
+                public void Dispose() { }
+            }
+            """,
+            [
+                Verifier<UndisposedSessionAnalyzer>.Diagnostic(Descriptors.ISO103SessionFieldNotDisposed, 0)
+                    .WithArguments("_db", "AppDb", "Bot", "make 'Bot' implement IDisposable or IAsyncDisposable and dispose the field there"),
+                Verifier<UndisposedSessionAnalyzer>.Diagnostic(Descriptors.ISO103SessionFieldNotDisposed, 1)
+                    .WithArguments("_connection", "DbConnection", "Archiver", "dispose it in 'Archiver's Dispose or DisposeAsync"),
+            ]);
+    }
+
+    [Fact]
+    public async Task Analyze_SessionFieldsDisposedInjectedOrHandedOver_NoDiagnostic()
+    {
+        await Verifier<UndisposedSessionAnalyzer>.VerifyAsync("""
+            using System;
+            using System.Data.Common;
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class AppDb : DbContext { }
+            namespace MyApp { public sealed class TenantSession : IDisposable { public void Close() { } public void Dispose() { } } }
+
+            public sealed class Disposes : IAsyncDisposable
+            {
+                private readonly AppDb _db = new AppDb();
+                private DbConnection? _connection;
+                public void Open(DbDataSource source) => _connection = source.OpenConnection();
+                public async ValueTask DisposeAsync() { await _db.DisposeAsync(); _connection?.Close(); }
+            }
+
+            // Injected: the container owns it.
+            public sealed class Injected
+            {
+                private readonly AppDb _db;
+                public Injected(AppDb db) => _db = db;
+            }
+
+            // Handed to someone else, who may own it now.
+            public sealed class HandsOver
+            {
+                private readonly AppDb _db = new AppDb();
+                public AppDb Detach() => _db;
+            }
+            """);
+    }
 }
