@@ -4,11 +4,12 @@
 Usage: run-corpus.py CORPUS_DIR [--labels labels.tsv] [--analyzer DLL] [--keep]
 
 CORPUS_DIR holds one folder per repository, named owner+name (a snapshot of its public source; never committed).
-repos.tsv beside this script lists the repositories and the commit each label was made on. Every .cs file of a
-snapshot (bin/obj/test folders excluded) is compiled in one generated web project that references the packages the
-backends use (EF Core, LLamaSharp, Microsoft.Extensions.AI, Microsoft.Agents.AI), with the analyzers taken from the
-packed Isolation.Core package. Compile errors (other package versions, missing packages) are expected and ignored:
-the analyzers run on what binds. Each reported ISO diagnostic is matched to labels.tsv by repository, path, line and
+repos.tsv beside this script lists the repositories and the commit each label was made on. Each project of a snapshot
+(a folder with a .csproj, test projects excluded) is compiled in a generated web project with its .cs files, the
+packages the backends use (EF Core, LLamaSharp, Microsoft.Extensions.AI, Microsoft.Agents.AI) and the analyzers taken
+from the packed Isolation.Core package. Errors in method bodies (other package versions) are expected: the analyzers
+run on what binds. The compiler runs no analyzer on a compilation with declaration errors; such a project is listed
+as "not analysed", and its labels count as misses. Each reported ISO diagnostic is matched to labels.tsv by repository, path, line and
 rule; the script prints per-rule true positives, false negatives (labelled bugs not reported), false positives
 (reports on code labelled safe by design) and unlabelled reports, and exits non-zero when a report is unlabelled
 (so the labels stay complete).
@@ -32,7 +33,10 @@ PACKAGES = [
     ("Microsoft.Agents.AI", "1.28.0"),
     ("LLamaSharp", "0.30.0"),
 ]
-EXCLUDED_DIRS = re.compile(r"(^|/)(bin|obj|tests?|[^/]*\.Tests?|[^/]*UnitTests?)(/|$)", re.IGNORECASE)
+# Test projects, Aspire hosting plumbing and browser (WebAssembly) clients are not backend code.
+EXCLUDED_DIRS = re.compile(r"(^|/)(bin|obj|tests?|[^/]*\.Tests?|[^/]*UnitTests?|[^/]*EvalTests|[^/]*\.AppHost|[^/]*\.ServiceDefaults|[^/]*\.DevProxy|Client)(/|$)", re.IGNORECASE)
+# Errors the compiler finds before binding method bodies: with one of them it stops and runs no analyzer.
+DECLARATION_ERRORS = {"CS0535", "CS0534", "CS8802", "CS0101", "CS0111", "CS0246", "CS0234", "CS0115", "CS0738", "CS0508", "CS0462", "CS0263", "CS0260"}
 DIAGNOSTIC = re.compile(r"^(?P<file>[^(]+)\((?P<line>\d+),\d+\): (?P<severity>error|warning) (?P<id>ISO\d{3}):", re.MULTILINE)
 
 
@@ -75,32 +79,46 @@ def project(snapshot, analyzers):
 
 
 def run(snapshot_dir, name, analyzers, work):
-    folder = os.path.join(work, name)
-    os.makedirs(folder, exist_ok=True)
-    for f in ("Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props"):
-        with open(os.path.join(folder, f), "w") as handle:
-            handle.write("<Project />\n")
-    with open(os.path.join(folder, "Corpus.csproj"), "w") as handle:
-        handle.write(project(snapshot_dir, analyzers))
-    # Exclude test projects and build outputs: a test that builds a bug on purpose is not a backend's code.
-    excluded = [os.path.relpath(p, snapshot_dir) for p in _cs_files(snapshot_dir) if EXCLUDED_DIRS.search(os.path.relpath(p, snapshot_dir))]
-    if excluded:
-        with open(os.path.join(folder, "Directory.Build.targets"), "w") as handle:
-            removes = "\n".join(f'    <Compile Remove="{os.path.join(snapshot_dir, e)}" />' for e in excluded)
-            handle.write(f"<Project>\n  <ItemGroup>\n{removes}\n  </ItemGroup>\n</Project>\n")
-    result = subprocess.run(["dotnet", "build", "Corpus.csproj", "-nologo", "-v:q", "-nr:false", "-clp:NoSummary",
-                             "-p:UseSharedCompilation=false"], cwd=folder, capture_output=True, text=True)
     found = set()
-    for match in DIAGNOSTIC.finditer(result.stdout + result.stderr):
-        path = os.path.relpath(os.path.abspath(match.group("file")), snapshot_dir)
-        found.add((name, path, int(match.group("line")), match.group("id")))
+    projects = sorted({os.path.dirname(p) for p in _files(snapshot_dir, ".csproj")})
+    for index, directory in enumerate(projects):
+        relative = os.path.relpath(directory, snapshot_dir)
+        if EXCLUDED_DIRS.search(relative.replace(os.sep, "/") + "/"):
+            continue
+        folder = os.path.join(work, name, str(index))
+        os.makedirs(folder, exist_ok=True)
+        for f in ("Directory.Build.props", "Directory.Packages.props"):
+            with open(os.path.join(folder, f), "w") as handle:
+                handle.write("<Project />\n")
+        with open(os.path.join(folder, "Corpus.csproj"), "w") as handle:
+            handle.write(project(directory, analyzers))
+        # Nested projects and build outputs are not this project's sources.
+        removes = [p for p in _files(directory, ".cs")
+                   if any(os.path.dirname(p).startswith(other + os.sep) or os.path.dirname(p) == other for other in projects if other != directory and other.startswith(directory + os.sep))]
+        with open(os.path.join(folder, "Directory.Build.targets"), "w") as handle:
+            items = "\n".join(f'    <Compile Remove="{r}" />' for r in removes)
+            handle.write(f"<Project>\n  <ItemGroup>\n{items}\n  </ItemGroup>\n</Project>\n")
+        result = subprocess.run(["dotnet", "build", "Corpus.csproj", "-nologo", "-v:q", "-nr:false", "-clp:NoSummary",
+                                 "-p:UseSharedCompilation=false"], cwd=folder, capture_output=True, text=True)
+        output = result.stdout + result.stderr
+        count = 0
+        for match in DIAGNOSTIC.finditer(output):
+            path = os.path.relpath(os.path.join(folder, match.group("file")), snapshot_dir)
+            found.add((name, path, int(match.group("line")), match.group("id")))
+            count += 1
+        errors = sorted(set(re.findall(r"error (CS\d+)", output)))
+        declaration = [e for e in errors if e in DECLARATION_ERRORS]
+        state = "not analysed (declaration errors " + ", ".join(declaration) + ")" if declaration and count == 0 else "analysed"
+        print(f"  {name}/{relative}: {state}, {count} report(s)", flush=True)
     return found
 
 
-def _cs_files(directory):
+def _files(directory, suffix):
     for base, _, files in os.walk(directory):
+        if "/bin" in base or "/obj" in base:
+            continue
         for f in files:
-            if f.endswith(".cs"):
+            if f.endswith(suffix):
                 yield os.path.join(base, f)
 
 
@@ -123,7 +141,7 @@ def main():
         repos = sorted(d for d in os.listdir(args.corpus) if os.path.isdir(os.path.join(args.corpus, d)))
         for name in repos:
             found = run(os.path.abspath(os.path.join(args.corpus, name)), name, analyzers, work)
-            print(f"{name}: {len(found)} report(s)")
+            print(f"{name}: {len(found)} report(s)", flush=True)
             reported |= found
     finally:
         if not args.keep:

@@ -251,4 +251,28 @@ public sealed class SharedStateInSingletonTests
             }
             """);
     }
+
+    [Fact]
+    public async Task Analyze_PrivateMethodPassedAsCallback_IsARequestPath()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class Poller : IDisposable
+            {
+                private readonly Timer _timer;
+                private int {|ISO007:_ticks|};
+                private string _name;
+                public Poller() { _timer = new Timer(OnTick, null, 0, 1000); Rename("poller"); }
+                // Called from the constructor only: initialisation, not a request path.
+                private void Rename(string name) => _name = name;
+                // Passed as a callback: runs on a timer thread whenever it fires.
+                private void OnTick(object? state) => _ticks = _ticks + _name.Length;
+                public void Dispose() => _timer.Dispose();
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services) => services.AddSingleton<Poller>();
+            }
+            """);
+    }
 }
