@@ -37,7 +37,7 @@ PACKAGES = [
 EXCLUDED_DIRS = re.compile(r"(^|/)(bin|obj|tests?|[^/]*\.Tests?|[^/]*UnitTests?|[^/]*EvalTests|[^/]*\.AppHost|[^/]*\.ServiceDefaults|[^/]*\.DevProxy|Client)(/|$)", re.IGNORECASE)
 # Errors the compiler finds before binding method bodies: with one of them it stops and runs no analyzer.
 DECLARATION_ERRORS = {"CS0535", "CS0534", "CS8802", "CS0101", "CS0111", "CS0246", "CS0234", "CS0115", "CS0738", "CS0508", "CS0462", "CS0263", "CS0260"}
-DIAGNOSTIC = re.compile(r"^(?P<file>[^(]+)\((?P<line>\d+),\d+\): (?P<severity>error|warning) (?P<id>ISO\d{3}):", re.MULTILINE)
+DIAGNOSTIC = re.compile(r"^(?P<file>[^(\n]+)\((?P<line>\d+),\d+\): (?P<severity>error|warning) (?P<id>ISO\d{3}):", re.MULTILINE)
 
 
 def pack_analyzer(work):

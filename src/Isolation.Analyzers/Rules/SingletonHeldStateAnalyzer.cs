@@ -326,7 +326,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
     };
 
     /// <summary>
-    /// Methods that do not run on request paths: constructors, disposal, a hosted service's StartAsync/StopAsync/ExecuteAsync,
+    /// Methods that do not run on request paths: constructors, disposal (including the <c>Dispose(bool)</c> pattern), a hosted service's StartAsync/StopAsync/ExecuteAsync,
     /// and private methods called only from those (never passed as a delegate).
     /// </summary>
     private static HashSet<IMethodSymbol> GetLifecycleMethods(TypeAnalysis analysis, KnownTypes types)
@@ -342,6 +342,8 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
             if (method.MethodKind is MethodKind.Constructor or MethodKind.StaticConstructor
                 || SessionMethods.IsDisposal(method, types)
+                || (method.Name == "Dispose" && method.Parameters.Length == 1 && method.Parameters[0].Type.SpecialType == SpecialType.System_Boolean
+                    && analysis.Type.IsAssignableTo(types.IDisposable))
                 || (hosted && method.Name is "StartAsync" or "StopAsync" or "ExecuteAsync" && IsHostedLifecycle(method, types)))
             {
                 lifecycle.Add(method.OriginalDefinition);

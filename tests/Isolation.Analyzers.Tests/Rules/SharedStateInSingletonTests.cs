@@ -266,7 +266,10 @@ public sealed class SharedStateInSingletonTests
                 private void Rename(string name) => _name = name;
                 // Passed as a callback: runs on a timer thread whenever it fires.
                 private void OnTick(object? state) => _ticks = _ticks + _name.Length;
-                public void Dispose() => _timer.Dispose();
+                private bool _disposed;
+                public void Dispose() => Dispose(true);
+                // The dispose pattern's Dispose(bool) is disposal, not a request path.
+                private void Dispose(bool disposing) { _disposed = true; _timer.Dispose(); }
             }
 
             public static class Startup
