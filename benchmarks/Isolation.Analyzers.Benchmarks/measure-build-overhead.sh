@@ -30,6 +30,7 @@ dotnet_diagnostic.ISO001.severity = warning
 dotnet_diagnostic.ISO002.severity = warning
 dotnet_diagnostic.ISO003.severity = warning
 dotnet_diagnostic.ISO005.severity = warning
+dotnet_diagnostic.ISO006.severity = warning
 dotnet_diagnostic.ISO101.severity = warning
 dotnet_diagnostic.ISO102.severity = warning
 dotnet_diagnostic.ISO201.severity = warning

@@ -14,7 +14,7 @@ public sealed class AgentRegistry
         {
             if (!_agents.TryGetValue(userId, out var agent))
             {
-                agent = new TriageAgent(_sockets);
+                agent = new TriageAgent(_sockets); // [ISO004 warning]
                 _agents[userId] = agent;
             }
 

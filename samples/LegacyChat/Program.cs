@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 // One agent registry, one connection, one socket manager for the whole process.
 builder.Services.AddSingleton<AgentRegistry>();
 builder.Services.AddSingleton<ConnectionManager>();
+builder.Services.AddSingleton<ChatLog>();
 builder.Services.AddSingleton<DbConnection>(_ => SharedDatabase.Open(builder.Configuration["ConnectionStrings:Chat"] ?? "Data Source=chat.db")); // [ISO101 error]
 builder.Services.AddSingleton<TriageAgent>(); // [ISO001 error]
 builder.Services.AddHostedService<TranscriptArchiver>();
@@ -44,6 +45,12 @@ app.Map("/ws", async (HttpContext context, AgentRegistry registry, ConnectionMan
 });
 
 app.MapGet("/history/{user}", (string user, AgentRegistry registry) => registry.GetOrCreate(user).History);
+
+app.MapPost("/log/{user}", (string user, string text, ChatLog log) =>
+{
+    log.Add(user, text);
+    return log.Recent;
+});
 
 app.MapPost("/audit", (string text) =>
 {

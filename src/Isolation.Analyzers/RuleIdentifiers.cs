@@ -8,6 +8,8 @@ internal static class RuleIdentifiers
     public const string RequestStateInSingleton = "ISO003";
     public const string AgentCreatedWithNew = "ISO004";
     public const string MutableStaticStateInHandler = "ISO005";
+    public const string SharedCollectionInSingleton = "ISO006";
+    public const string MutableFieldInSingleton = "ISO007";
     public const string SessionRegisteredAsSingleton = "ISO101";
     public const string SessionInStaticMember = "ISO102";
     public const string SessionNotDisposed = "ISO103";

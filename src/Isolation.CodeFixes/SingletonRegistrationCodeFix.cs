@@ -3,6 +3,7 @@ using System.Composition;
 using System.Threading;
 using System.Threading.Tasks;
 using Isolation.Analyzers;
+using Isolation.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -44,13 +45,16 @@ public sealed class SingletonRegistrationCodeFix : CodeFixProvider
         {
             if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not { } node
                 || node.FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { } invocation
+                || invocation.Span != diagnostic.Location.SourceSpan
                 || GetNameNode(invocation) is not { } name
                 || model.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol method)
             {
                 continue;
             }
 
-            if (GetScopedName(method.Name) is { } scopedName && !HasInstanceParameter(method))
+            // The analyzer says whether an existing instance is registered: that has no scoped form.
+            var isInstance = diagnostic.Properties.ContainsKey(SingletonRegistrationAnalyzer.InstanceProperty);
+            if (GetScopedName(method.Name) is { } scopedName && !isInstance)
             {
                 context.RegisterCodeFix(
                     CodeAction.Create(
@@ -64,7 +68,7 @@ public sealed class SingletonRegistrationCodeFix : CodeFixProvider
                 && method.Name is "AddSingleton" or "TryAddSingleton"
                 && name is GenericNameSyntax { TypeArgumentList.Arguments.Count: 1 } generic
                 && invocation.ArgumentList.Arguments.Count <= 1
-                && !HasInstanceParameter(method)
+                && !isInstance
                 && model.Compilation.GetTypeByMetadataName(IsolationExtensions) is not null
                 && invocation.Expression is MemberAccessExpressionSyntax)
             {
@@ -95,19 +99,6 @@ public sealed class SingletonRegistrationCodeFix : CodeFixProvider
         "KeyedSingleton" => "KeyedScoped",
         _ => null,
     };
-
-    private static bool HasInstanceParameter(IMethodSymbol method)
-    {
-        foreach (var parameter in method.OriginalDefinition.Parameters)
-        {
-            if (parameter.Name.IndexOf("instance", System.StringComparison.OrdinalIgnoreCase) >= 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static async Task<Document> RenameAsync(Document document, SimpleNameSyntax name, string newName, CancellationToken cancellationToken)
     {

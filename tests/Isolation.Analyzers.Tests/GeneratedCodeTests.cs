@@ -27,12 +27,20 @@ public sealed class GeneratedCodeTests
 
         public sealed class AgentCache { private readonly Dictionary<string, TriageAgent> _byUser = new(); }
 
+        public sealed class ChatLog
+        {
+            private readonly List<string> _lines = new();
+            private string? _last;
+            public void Add(string line) { _lines.Add(line); _last = line; }
+        }
+
         public static class Startup
         {
             public static void Configure(IServiceCollection services, AppDb db)
             {
                 services.AddSingleton<TriageAgent>();
                 services.AddSingleton<AgentCache>();
+                services.AddSingleton<ChatLog>();
                 services.AddSingleton<AppDb>();
                 var agent = new TriageAgent();
                 var local = new AppDb();
@@ -67,6 +75,6 @@ public sealed class GeneratedCodeTests
         ]);
 
         var ids = diagnostics.Where(d => d.Id.StartsWith("ISO", StringComparison.Ordinal)).Select(d => d.Id).Distinct().Order(StringComparer.Ordinal);
-        Assert.Equal(["ISO001", "ISO002", "ISO003", "ISO004", "ISO005", "ISO101", "ISO102", "ISO103", "ISO104"], ids);
+        Assert.Equal(["ISO001", "ISO002", "ISO003", "ISO004", "ISO005", "ISO006", "ISO007", "ISO101", "ISO102", "ISO103", "ISO104"], ids);
     }
 }

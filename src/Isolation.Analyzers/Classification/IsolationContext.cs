@@ -52,6 +52,30 @@ internal sealed class IsolationContext
         return context._configuredState == 2 ? context : null;
     }
 
+    /// <summary>
+    /// The context for the shared-state rules (ISO003, ISO006, ISO007), which also look at code with no agent or session in
+    /// sight: available when <see cref="TryGet"/> is, or when dependency injection, hosting or ASP.NET Core is referenced
+    /// (something can have singleton lifetime), or an <c>.editorconfig</c> names singleton types. Null otherwise.
+    /// </summary>
+    public static IsolationContext? TryGetForSharedState(Compilation compilation, AnalyzerOptions options)
+    {
+        var context = TryGet(compilation, options);
+        if (context is not null)
+        {
+            return context;
+        }
+
+        context = Contexts.GetValue(compilation, static c => new IsolationContext(c, KnownTypes.Create(c)));
+        var types = context.Types;
+        if (types.ServiceCollectionServiceExtensions is not null || types.ServiceCollectionDescriptorExtensions is not null
+            || types.ServiceDescriptor is not null || types.IHostedService is not null || types.RequestDelegate is not null)
+        {
+            return context;
+        }
+
+        return context.GetScan(options).AllDefault ? null : context;
+    }
+
     /// <summary>The classifier that applies in <paramref name="tree"/> (its <c>.editorconfig</c> options).</summary>
     public TypeClassifier GetClassifier(AnalyzerOptions options, SyntaxTree? tree)
     {

@@ -26,8 +26,34 @@ internal sealed class KnownTypes
             "Microsoft.Agents.AI.AgentSession",
             "Microsoft.Agents.AI.AgentThread",
             "Microsoft.SemanticKernel.ChatCompletion.ChatHistory",
-            "Microsoft.SemanticKernel.Agents.AgentThread");
-        ChatMessages = GetAll(compilation, "Microsoft.Extensions.AI.ChatMessage", "Microsoft.SemanticKernel.ChatMessageContent");
+            "Microsoft.SemanticKernel.Agents.AgentThread",
+            // Semantic Kernel before 1.0 kept the conversation in another namespace.
+            "Microsoft.SemanticKernel.AI.ChatCompletion.ChatHistory",
+            // LLamaSharp: a chat session, its history and a context (one KV cache, one conversation) are per-conversation.
+            "LLama.ChatSession",
+            "LLama.Common.ChatHistory",
+            "LLama.LLamaContext",
+            "LLama.StatefulExecutorBase");
+        ChatMessages = GetAll(
+            compilation,
+            "Microsoft.Extensions.AI.ChatMessage",
+            "Microsoft.SemanticKernel.ChatMessageContent",
+            "OpenAI.Chat.ChatMessage",
+            "Azure.AI.OpenAI.ChatRequestMessage",
+            "Azure.AI.OpenAI.ChatMessage");
+        AgentOutputs = GetAll(
+            compilation,
+            "Microsoft.Extensions.AI.ChatResponse",
+            "Microsoft.Extensions.AI.ChatResponseUpdate",
+            "Microsoft.Agents.AI.AgentRunResponse",
+            "Microsoft.Agents.AI.AgentRunResponseUpdate",
+            "Microsoft.Agents.AI.AgentResponse",
+            "Microsoft.Agents.AI.AgentResponseUpdate",
+            "Microsoft.SemanticKernel.StreamingChatMessageContent",
+            "Microsoft.SemanticKernel.ChatMessageContent",
+            "OpenAI.Chat.ChatCompletion",
+            "OpenAI.Chat.StreamingChatCompletionUpdate",
+            "Isolation.EventEnvelope");
         SharedByDesign = GetAll(compilation, "Microsoft.Agents.AI.AIAgent", "Microsoft.Extensions.AI.IChatClient", "System.Net.Http.HttpClient", "System.Net.Http.HttpMessageInvoker");
 
         IServiceProvider = Get(compilation, "System.IServiceProvider");
@@ -66,6 +92,44 @@ internal sealed class KnownTypes
             "System.Data.Common.DbProviderFactory",
             "System.Data.Common.DbDataSource",
             "Microsoft.EntityFrameworkCore.IDbContextFactory`1");
+        SessionCreatorMethods = GetMethods(SessionCreators, "CreateConnection", "OpenConnection", "OpenConnectionAsync", "CreateDbContext", "CreateDbContextAsync");
+        DbConnection = Get(compilation, "System.Data.Common.DbConnection");
+        IDbConnection = Get(compilation, "System.Data.IDbConnection");
+
+        EntityFrameworkServiceCollectionExtensions = Get(compilation, "Microsoft.Extensions.DependencyInjection.EntityFrameworkServiceCollectionExtensions");
+        ServiceLifetime = Get(compilation, "Microsoft.Extensions.DependencyInjection.ServiceLifetime");
+        Enumerable = Get(compilation, "System.Linq.Enumerable");
+        IDictionaryOfT = Get(compilation, "System.Collections.Generic.IDictionary`2");
+        IReadOnlyDictionaryOfT = Get(compilation, "System.Collections.Generic.IReadOnlyDictionary`2");
+        ConcurrentDictionary = Get(compilation, "System.Collections.Concurrent.ConcurrentDictionary`2");
+        MemoryCacheExtensions = Get(compilation, "Microsoft.Extensions.Caching.Memory.CacheExtensions");
+        IMemoryCache = Get(compilation, "Microsoft.Extensions.Caching.Memory.IMemoryCache");
+        LazyInitializer = Get(compilation, "System.Threading.LazyInitializer");
+
+        // Mutable collections that do not implement ICollection<T>.
+        OtherMutableCollections = GetAll(
+            compilation,
+            "System.Collections.Generic.Queue`1",
+            "System.Collections.Generic.Stack`1",
+            "System.Collections.Generic.PriorityQueue`2");
+        Monitor = Get(compilation, "System.Threading.Monitor");
+        Interlocked = Get(compilation, "System.Threading.Interlocked");
+        Volatile = Get(compilation, "System.Threading.Volatile");
+        SynchronizationTypes = GetAll(
+            compilation,
+            "System.Threading.SemaphoreSlim",
+            "System.Threading.ReaderWriterLockSlim",
+            "System.Threading.ReaderWriterLock",
+            "System.Threading.WaitHandle",
+            "System.Threading.Lock",
+            "System.Threading.SpinLock");
+        OptionsTypes = GetAll(
+            compilation,
+            "Microsoft.Extensions.Options.IOptions`1",
+            "Microsoft.Extensions.Options.IOptionsMonitor`1",
+            "Microsoft.Extensions.Options.IOptionsSnapshot`1");
+        OptionsMonitorExtensions = Get(compilation, "Microsoft.Extensions.Options.OptionsMonitorExtensions");
+        BackgroundService = Get(compilation, "Microsoft.Extensions.Hosting.BackgroundService");
 
         HasRequestScopedMarkers = IAgent is not null || RequestScopedAttribute is not null || !WellKnownSessions.IsEmpty || !ChatMessages.IsEmpty;
         HasHandlerTypes = Hub is not null || HubOfT is not null || ControllerBase is not null || PageModel is not null;
@@ -146,6 +210,53 @@ internal sealed class KnownTypes
 
     public INamedTypeSymbol? DbCommand { get; }
 
+    /// <summary>The methods of <see cref="SessionCreators"/> that hand a new session to the caller.</summary>
+    public ImmutableArray<IMethodSymbol> SessionCreatorMethods { get; }
+
+    /// <summary>Agent results and streaming updates: a value of one of them is an agent event.</summary>
+    public ImmutableArray<INamedTypeSymbol> AgentOutputs { get; }
+
+    public INamedTypeSymbol? DbConnection { get; }
+
+    public INamedTypeSymbol? IDbConnection { get; }
+
+    public INamedTypeSymbol? EntityFrameworkServiceCollectionExtensions { get; }
+
+    public INamedTypeSymbol? ServiceLifetime { get; }
+
+    public INamedTypeSymbol? Enumerable { get; }
+
+    public INamedTypeSymbol? IDictionaryOfT { get; }
+
+    public INamedTypeSymbol? IReadOnlyDictionaryOfT { get; }
+
+    public INamedTypeSymbol? ConcurrentDictionary { get; }
+
+    public INamedTypeSymbol? MemoryCacheExtensions { get; }
+
+    public INamedTypeSymbol? IMemoryCache { get; }
+
+    public INamedTypeSymbol? LazyInitializer { get; }
+
+    /// <summary><c>Queue&lt;T&gt;</c>, <c>Stack&lt;T&gt;</c>, <c>PriorityQueue&lt;TElement, TPriority&gt;</c>: mutable, but not <c>ICollection&lt;T&gt;</c>.</summary>
+    public ImmutableArray<INamedTypeSymbol> OtherMutableCollections { get; }
+
+    public INamedTypeSymbol? Monitor { get; }
+
+    public INamedTypeSymbol? Interlocked { get; }
+
+    public INamedTypeSymbol? Volatile { get; }
+
+    /// <summary>Locks and semaphores whose wait-and-release brackets a critical section.</summary>
+    public ImmutableArray<INamedTypeSymbol> SynchronizationTypes { get; }
+
+    /// <summary><c>IOptions&lt;T&gt;</c>, <c>IOptionsMonitor&lt;T&gt;</c>, <c>IOptionsSnapshot&lt;T&gt;</c>.</summary>
+    public ImmutableArray<INamedTypeSymbol> OptionsTypes { get; }
+
+    public INamedTypeSymbol? OptionsMonitorExtensions { get; }
+
+    public INamedTypeSymbol? BackgroundService { get; }
+
     /// <summary>Types whose methods hand out a new session the caller owns (DbProviderFactory, DbDataSource, IDbContextFactory).</summary>
     public ImmutableArray<INamedTypeSymbol> SessionCreators { get; }
 
@@ -161,6 +272,26 @@ internal sealed class KnownTypes
     {
         var type = compilation.GetTypeByMetadataName(metadataName);
         return type is null || type.TypeKind == TypeKind.Error ? null : type;
+    }
+
+    private static ImmutableArray<IMethodSymbol> GetMethods(ImmutableArray<INamedTypeSymbol> types, params string[] names)
+    {
+        var builder = ImmutableArray.CreateBuilder<IMethodSymbol>();
+        foreach (var type in types)
+        {
+            foreach (var name in names)
+            {
+                foreach (var member in type.GetMembers(name))
+                {
+                    if (member is IMethodSymbol method)
+                    {
+                        builder.Add(method);
+                    }
+                }
+            }
+        }
+
+        return builder.ToImmutable();
     }
 
     private static ImmutableArray<INamedTypeSymbol> GetAll(Compilation compilation, params string[] metadataNames)

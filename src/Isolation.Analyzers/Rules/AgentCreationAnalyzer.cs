@@ -9,7 +9,10 @@ namespace Isolation.Analyzers.Rules;
 /// <summary>
 /// ISO004: an agent created with <c>new</c> outside a factory or DI. Creation is fine inside a DI factory lambda (a lambda
 /// taking <see cref="System.IServiceProvider"/>), inside an <c>IAgentFactory&lt;T&gt;</c> implementation, inside a method that
-/// returns the agent (a factory method), and inside the agent type itself.
+/// returns the agent (a factory method), and inside the agent type itself — unless the agent goes into a cache: an
+/// argument of (or created in a lambda passed to) a dictionary or memory-cache method (<c>GetOrAdd</c>, <c>TryAdd</c>,
+/// <c>GetOrCreate</c>), a dictionary indexer assignment, <c>new Lazy&lt;T&gt;(...)</c> or <c>LazyInitializer</c>. A value
+/// cached there outlives the request, so that lambda or method is not a factory.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
@@ -46,7 +49,8 @@ public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
         }
 
         var classifier = isolation.GetClassifier(context.Options, creation.Syntax.SyntaxTree);
-        if (classifier.Classify(created) != RequestScopedKind.Agent || IsInsideFactory(creation, context.ContainingSymbol, created, isolation.Types))
+        if (classifier.Classify(created) != RequestScopedKind.Agent
+            || (!FlowsIntoCache(creation, isolation.Types) && IsInsideFactory(creation, context.ContainingSymbol, created, isolation.Types)))
         {
             return;
         }
@@ -88,6 +92,92 @@ public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary>True when the created agent is handed to a cache, directly or as the result of a lambda passed to one.</summary>
+    private static bool FlowsIntoCache(IOperation creation, KnownTypes types)
+    {
+        var current = creation;
+        var parent = current.Parent;
+        for (var i = 0; parent is not null && i < MaxParentDepth; i++, current = parent, parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IArgumentOperation { Parent: IInvocationOperation call } when IsCacheMethod(call.TargetMethod, types):
+                    return true;
+                case IArgumentOperation { Parent: IObjectCreationOperation lazy } when lazy.Type.IsOrDerivesFrom(types.LazyOfT):
+                    return true;
+                case ISimpleAssignmentOperation assignment when assignment.Value == current
+                    && assignment.Target is IPropertyReferenceOperation { Property.IsIndexer: true } indexer
+                    && IsDictionary(indexer.Property.ContainingType, types):
+                    return true;
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when assignment.Value == current:
+                    return LocalFlowsIntoCache(assignment, local.Local, types);
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    return LocalFlowsIntoCache(declarator, declarator.Symbol, types);
+                case IMethodBodyOperation or IConstructorBodyOperation or ILocalFunctionOperation:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The local the agent was put in goes into a cache later in the same body (<c>agent = new T(); _agents[user] = agent;</c>).</summary>
+    private static bool LocalFlowsIntoCache(IOperation start, ILocalSymbol local, KnownTypes types)
+    {
+        var body = start;
+        for (var i = 0; body.Parent is not null && i < MaxParentDepth; i++)
+        {
+            body = body.Parent;
+            if (body is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                break;
+            }
+        }
+
+        foreach (var operation in body.Descendants())
+        {
+            if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            var parent = reference.GetUnwrappedParent(out var child);
+            switch (parent)
+            {
+                case IArgumentOperation { Parent: IInvocationOperation call } when IsCacheMethod(call.TargetMethod, types):
+                    return true;
+                case IArgumentOperation { Parent: IObjectCreationOperation lazy } when lazy.Type.IsOrDerivesFrom(types.LazyOfT):
+                    return true;
+                case ISimpleAssignmentOperation assignment when assignment.Value == child
+                    && assignment.Target is IPropertyReferenceOperation { Property.IsIndexer: true } indexer
+                    && IsDictionary(indexer.Property.ContainingType, types):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsCacheMethod(IMethodSymbol method, KnownTypes types)
+    {
+        var containing = method.ContainingType;
+        if (containing is null)
+        {
+            return false;
+        }
+
+        if (containing.IsSame(types.MemoryCacheExtensions) || containing.IsSame(types.LazyInitializer) || containing.IsAssignableTo(types.IMemoryCache))
+        {
+            return true;
+        }
+
+        // Adding to (or getting-or-adding to) a dictionary keeps the value; reading (TryGetValue, ContainsKey) does not.
+        return method.Name is "GetOrAdd" or "TryAdd" or "Add" or "AddOrUpdate" or "TryUpdate" && IsDictionary(containing, types);
+    }
+
+    private static bool IsDictionary(INamedTypeSymbol? type, KnownTypes types)
+        => type is not null && (type.IsOrDerivesFrom(types.ConcurrentDictionary) || type.IsAssignableTo(types.IDictionaryOfT));
 
     private static bool TakesServiceProvider(IMethodSymbol method, KnownTypes types)
     {

@@ -11,17 +11,22 @@ namespace Isolation.Analyzers.Rules;
 /// <summary>
 /// ISO201: an agent event sent to every connection. A broadcast is a SignalR send to <c>Clients.All</c>,
 /// <c>Clients.Others</c> or <c>Clients.AllExcept(...)</c>, or a <c>foreach</c> over a WebSocket collection held in a field or
-/// property (a connection registry) that calls <c>SendAsync</c> on each socket. It is reported where an agent type
-/// broadcasts, directly or through one call to a method (or an interface method implemented by one) that broadcasts.
-/// Broadcasts outside agents (a chat room, a shutdown notice) are not reported: they may be intended.
+/// property (a connection registry) that calls <c>SendAsync</c> on each socket. It is an agent event when an agent type
+/// broadcasts, or when the data sent is an agent's output (a chat response or streaming update, an agent run update, an
+/// <c>EventEnvelope</c>). Reported live at the broadcast when that is visible there; reported at compilation end at a call
+/// to a method (or an interface method implemented by one) that broadcasts, made from an agent or with an agent's output.
+/// Broadcasts of anything else (a chat room, a shutdown notice) are not reported: they may be intended.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
 {
     private const int MaxChainDepth = 6;
+    private const int MaxArgumentNodes = 32;
+    private const int MaxParentDepth = 8;
 
     /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ISO201AgentEventBroadcast);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.ISO201AgentEventBroadcast, Descriptors.ISO201AgentEventBroadcastThroughCall);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -31,8 +36,9 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var isolation = IsolationContext.TryGet(start.Compilation, start.Options);
-            // Reported only where an agent type broadcasts: without a type that can be one, there is nothing to find.
-            if (isolation is null || (isolation.Types.IHubClientsOfT is null && isolation.Types.WebSocket is null) || !isolation.MayContainAgents(start.Options))
+            // Reported only where an agent broadcasts or an agent's output is broadcast: without either there is nothing to find.
+            if (isolation is null || (isolation.Types.IHubClientsOfT is null && isolation.Types.WebSocket is null)
+                || (!isolation.MayContainAgents(start.Options) && isolation.Types.AgentOutputs.IsEmpty))
             {
                 return;
             }
@@ -58,13 +64,13 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
                 description = "SignalR Clients.AllExcept";
                 break;
             case IInvocationOperation invocation:
-                RecordAgentCall(context, invocation, isolation, state);
+                RecordCall(context, invocation, isolation, state);
                 return;
         }
 
         if (description is not null)
         {
-            RecordBroadcast(context, context.Operation, description, isolation, state);
+            RecordBroadcast(context, context.Operation, FindEnclosingSend(context.Operation), description, isolation, state);
         }
     }
 
@@ -75,35 +81,40 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var registry = GetRegistryMember(loop.Collection);
-        if (registry is null || !SendsToEachSocket(loop, isolation.Types.WebSocket))
+        var registry = GetRegistryMember(loop.Collection, isolation.Types);
+        if (registry is null || FindSendToEachSocket(loop, isolation.Types.WebSocket) is not { } send)
         {
             return;
         }
 
-        RecordBroadcast(context, loop.Collection, "a loop over every WebSocket in '" + registry.Name + "'", isolation, state);
+        RecordBroadcast(context, loop.Collection, send, "a loop over every WebSocket in '" + registry.Name + "'", isolation, state);
     }
 
-    /// <summary>The field or property the loop iterates (possibly through <c>.Values</c> or <c>.ToArray()</c>); null for a local or parameter.</summary>
-    private static ISymbol? GetRegistryMember(IOperation collection)
+    /// <summary>
+    /// The field or property the loop iterates (possibly through a dictionary's <c>Values</c>, <c>Enumerable.ToArray/ToList</c>
+    /// or a collection's own <c>ToArray()</c>); null for a local or parameter.
+    /// </summary>
+    private static ISymbol? GetRegistryMember(IOperation collection, KnownTypes types)
     {
-        var current = Unwrap(collection);
+        var current = collection.Unwrap();
         for (var i = 0; i < MaxChainDepth; i++)
         {
             switch (current)
             {
-                case IPropertyReferenceOperation { Property.Name: "Values", Instance: { } instance }:
-                    current = Unwrap(instance);
+                case IPropertyReferenceOperation { Property: { Name: "Values" } values, Instance: { } instance } when IsDictionary(values.ContainingType, types):
+                    current = instance.Unwrap();
                     continue;
-                case IInvocationOperation { TargetMethod.Name: "ToArray" or "ToList", Instance: null, Arguments.Length: 1 } call:
-                    current = Unwrap(call.Arguments[0].Value);
+                case IInvocationOperation { TargetMethod: { Name: "ToArray" or "ToList" } method, Instance: null, Arguments.Length: 1 } call
+                    when method.ContainingType.IsSame(types.Enumerable):
+                    current = call.Arguments[0].Value.Unwrap();
                     continue;
-                case IInvocationOperation { TargetMethod.Name: "ToArray" or "ToList", Instance: { } instance, Arguments.Length: 0 }:
-                    current = Unwrap(instance);
+                case IInvocationOperation { TargetMethod: { Name: "ToArray" or "ToList" } method, Instance: { } instance, Arguments.Length: 0 }
+                    when method.ContainingType.IsOrImplements(types.IEnumerableOfT):
+                    current = instance.Unwrap();
                     continue;
                 case IFieldReferenceOperation field:
                     return field.Field;
-                case IPropertyReferenceOperation property:
+                case IPropertyReferenceOperation { Property.IsIndexer: false } property:
                     return property.Property;
                 default:
                     return null;
@@ -113,11 +124,14 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
         return null;
     }
 
-    private static bool SendsToEachSocket(IForEachLoopOperation loop, INamedTypeSymbol webSocket)
+    private static bool IsDictionary(INamedTypeSymbol? type, KnownTypes types)
+        => type is not null && (type.IsOrImplements(types.IDictionaryOfT) || type.IsOrImplements(types.IReadOnlyDictionaryOfT) || type.IsOrDerivesFrom(types.ConcurrentDictionary));
+
+    private static IInvocationOperation? FindSendToEachSocket(IForEachLoopOperation loop, INamedTypeSymbol webSocket)
     {
         if (loop.Locals.IsEmpty)
         {
-            return false;
+            return null;
         }
 
         foreach (var operation in loop.Body.Descendants())
@@ -126,16 +140,16 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
                 && send.TargetMethod.ContainingType.IsOrDerivesFrom(webSocket)
                 && IsRootedAt(instance, loop.Locals))
             {
-                return true;
+                return send;
             }
         }
 
-        return false;
+        return null;
     }
 
     private static bool IsRootedAt(IOperation operation, ImmutableArray<ILocalSymbol> locals)
     {
-        var current = Unwrap(operation);
+        var current = operation.Unwrap();
         for (var i = 0; i < MaxChainDepth; i++)
         {
             switch (current)
@@ -151,7 +165,7 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
 
                     return false;
                 case IMemberReferenceOperation { Instance: { } instance }:
-                    current = Unwrap(instance);
+                    current = instance.Unwrap();
                     continue;
                 default:
                     return false;
@@ -161,7 +175,27 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static void RecordBroadcast(OperationAnalysisContext context, IOperation site, string description, IsolationContext isolation, CompilationState state)
+    /// <summary>The SignalR send a <c>Clients.All</c> reference is the target of (<c>Clients.All.SendAsync(...)</c>).</summary>
+    private static IInvocationOperation? FindEnclosingSend(IOperation site)
+    {
+        var current = site.Parent;
+        for (var i = 0; current is not null && i < MaxParentDepth; i++, current = current.Parent)
+        {
+            switch (current)
+            {
+                case IInvocationOperation invocation:
+                    return invocation;
+                case IConversionOperation or IArgumentOperation or IParenthesizedOperation:
+                    continue;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static void RecordBroadcast(OperationAnalysisContext context, IOperation site, IInvocationOperation? send, string description, IsolationContext isolation, CompilationState state)
     {
         if (context.ContainingSymbol is IMethodSymbol method)
         {
@@ -171,11 +205,21 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
         var agent = GetContainingAgent(context.ContainingSymbol, isolation, site.Syntax.SyntaxTree, context.Options);
         if (agent is not null)
         {
-            state.Reports.Add(new PendingReport(site.Syntax.GetLocation(), agent, description, target: null));
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.ISO201AgentEventBroadcast, site.Syntax.GetLocation(), "Agent type '" + agent.Name + "'", description));
+            return;
+        }
+
+        if (send is not null && FindAgentOutput(send.Arguments, isolation.Types) is { } output)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(
+                Descriptors.ISO201AgentEventBroadcast,
+                site.Syntax.GetLocation(),
+                "'" + GetContainingTypeName(context.ContainingSymbol) + "'",
+                description + ", with an agent's " + Display.Short(output)));
         }
     }
 
-    private static void RecordAgentCall(OperationAnalysisContext context, IInvocationOperation invocation, IsolationContext isolation, CompilationState state)
+    private static void RecordCall(OperationAnalysisContext context, IInvocationOperation invocation, IsolationContext isolation, CompilationState state)
     {
         var target = invocation.TargetMethod.OriginalDefinition;
         if (target.Locations.IsEmpty || !target.Locations[0].IsInSource)
@@ -186,9 +230,52 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
         var agent = GetContainingAgent(context.ContainingSymbol, isolation, invocation.Syntax.SyntaxTree, context.Options);
         if (agent is not null)
         {
-            state.Reports.Add(new PendingReport(invocation.Syntax.GetLocation(), agent, description: null, target));
+            state.Reports.Add(new PendingReport(invocation.Syntax.GetLocation(), agent, "Agent type '" + agent.Name + "'", target, output: null));
+            return;
+        }
+
+        if (FindAgentOutput(invocation.Arguments, isolation.Types) is { } output)
+        {
+            state.Reports.Add(new PendingReport(invocation.Syntax.GetLocation(), agent: null, "'" + GetContainingTypeName(context.ContainingSymbol) + "'", target, output));
         }
     }
+
+    /// <summary>The agent output type an argument carries (<c>update</c>, <c>update.Text</c>, <c>Serialize(response)</c>), or null.</summary>
+    private static ITypeSymbol? FindAgentOutput(ImmutableArray<IArgumentOperation> arguments, KnownTypes types)
+    {
+        var outputs = types.AgentOutputs;
+        if (outputs.IsEmpty)
+        {
+            return null;
+        }
+
+        var visited = 0;
+        foreach (var argument in arguments)
+        {
+            foreach (var operation in argument.Value.DescendantsAndSelf())
+            {
+                if (++visited > MaxArgumentNodes)
+                {
+                    return null;
+                }
+
+                if (operation.Type is INamedTypeSymbol type && type.TypeKind != TypeKind.Error)
+                {
+                    foreach (var output in outputs)
+                    {
+                        if (type.IsOrDerivesFrom(output))
+                        {
+                            return type;
+                        }
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string GetContainingTypeName(ISymbol containing) => (containing as INamedTypeSymbol ?? containing.ContainingType)?.Name ?? containing.Name;
 
     private static INamedTypeSymbol? GetContainingAgent(ISymbol containing, IsolationContext isolation, SyntaxTree tree, AnalyzerOptions options)
     {
@@ -229,31 +316,21 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
 
         foreach (var pending in state.Reports)
         {
-            string? description = pending.Description;
-            if (pending.Target is not null)
+            // A call from the agent to its own (or its base class's) broadcasting method is reported at the broadcast itself.
+            if (!broadcasting.TryGetValue(pending.Target, out var inner)
+                || (pending.Agent is not null && pending.Agent.IsOrDerivesFrom(pending.Target.ContainingType)))
             {
-                // A call from the agent to its own (or its base class's) broadcasting method is reported at the broadcast itself.
-                if (!broadcasting.TryGetValue(pending.Target, out var inner) || pending.Agent.IsOrDerivesFrom(pending.Target.ContainingType))
-                {
-                    continue;
-                }
-
-                description = "through '" + pending.Target.ContainingType.Name + "." + pending.Target.Name + "', " + inner;
+                continue;
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(Descriptors.ISO201AgentEventBroadcast, pending.Location, pending.Agent.Name, description));
-        }
-    }
+            var description = "through '" + pending.Target.ContainingType.Name + "." + pending.Target.Name + "', " + inner;
+            if (pending.Output is not null)
+            {
+                description += ", with an agent's " + Display.Short(pending.Output);
+            }
 
-    private static IOperation Unwrap(IOperation operation)
-    {
-        var current = operation;
-        for (var i = 0; i < 8 && current is IConversionOperation conversion; i++)
-        {
-            current = conversion.Operand;
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.ISO201AgentEventBroadcastThroughCall, pending.Location, pending.Sender, description));
         }
-
-        return current;
     }
 
     private sealed class CompilationState
@@ -265,20 +342,25 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
 
     private sealed class PendingReport
     {
-        public PendingReport(Location location, INamedTypeSymbol agent, string? description, IMethodSymbol? target)
+        public PendingReport(Location location, INamedTypeSymbol? agent, string sender, IMethodSymbol target, ITypeSymbol? output)
         {
             Location = location;
             Agent = agent;
-            Description = description;
+            Sender = sender;
             Target = target;
+            Output = output;
         }
 
         public Location Location { get; }
 
-        public INamedTypeSymbol Agent { get; }
+        /// <summary>The agent type making the call, or null when the call carries an agent's output.</summary>
+        public INamedTypeSymbol? Agent { get; }
 
-        public string? Description { get; }
+        /// <summary>How the message names the sender: "Agent type 'TriageAgent'" or "'ChatHub'".</summary>
+        public string Sender { get; }
 
-        public IMethodSymbol? Target { get; }
+        public IMethodSymbol Target { get; }
+
+        public ITypeSymbol? Output { get; }
     }
 }

@@ -66,15 +66,15 @@ public sealed class FireAndForgetSessionAnalyzer : DiagnosticAnalyzer
         }
 
         var classifier = isolation.GetClassifier(context.Options, invocation.Syntax.SyntaxTree);
-        if (!delegatesOnly && invocation.Instance is { } instance && FindSession(Unwrap(instance), classifier) is { } receiver)
+        if (!delegatesOnly && invocation.Instance is { } instance && FindSession(instance.Unwrap(), classifier) is { } receiver)
         {
-            Report(context, receiver, work);
+            Report(context, invocation, receiver, work);
             return;
         }
 
         foreach (var argument in invocation.Arguments)
         {
-            var value = Unwrap(argument.Value);
+            var value = argument.Value.Unwrap();
             IOperation? found = value switch
             {
                 IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } => FindCapturedSession(lambda, classifier),
@@ -84,13 +84,14 @@ public sealed class FireAndForgetSessionAnalyzer : DiagnosticAnalyzer
 
             if (found is not null)
             {
-                Report(context, found, work);
+                Report(context, invocation, found, work);
                 return;
             }
         }
     }
 
-    private static void Report(OperationAnalysisContext context, IOperation reference, string work)
+    /// <summary>Reported on the fire-and-forget call itself (the discarded <c>Task.Run(...)</c>): that is what to change.</summary>
+    private static void Report(OperationAnalysisContext context, IInvocationOperation invocation, IOperation reference, string work)
     {
         var (name, type) = reference switch
         {
@@ -102,7 +103,7 @@ public sealed class FireAndForgetSessionAnalyzer : DiagnosticAnalyzer
 
         context.ReportDiagnostic(Diagnostic.Create(
             Descriptors.ISO104SessionCapturedByFireAndForget,
-            reference.Syntax.GetLocation(),
+            invocation.Syntax.GetLocation(),
             name,
             Display.Short(type),
             work));
@@ -169,14 +170,4 @@ public sealed class FireAndForgetSessionAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static IOperation Unwrap(IOperation operation)
-    {
-        var current = operation;
-        for (var i = 0; i < 8 && current is IConversionOperation conversion; i++)
-        {
-            current = conversion.Operand;
-        }
-
-        return current;
-    }
 }

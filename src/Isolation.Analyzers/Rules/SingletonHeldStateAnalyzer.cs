@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Threading;
 using Isolation.Analyzers.Classification;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -9,17 +10,27 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Isolation.Analyzers.Rules;
 
 /// <summary>
-/// ISO003: an agent or session held in an instance field or auto-property of a singleton-lifetime type, directly or in
-/// a registry/cache collection. Singleton lifetime comes from the whole compilation (a registration anywhere), so the
-/// rule collects candidates and registrations while the compilation is analysed and reports at compilation end.
+/// State held by a singleton-lifetime type. ISO003: an agent or session in an instance field or auto-property, directly or
+/// in a registry/cache collection. ISO006: a non-concurrent collection member that request paths write without a lock.
+/// ISO007: a field or auto-property assigned by request paths without a lock. A type that is singleton by itself (hosted
+/// service, middleware, configured) is reported when the type has been analysed; a type made singleton by a registration
+/// anywhere in the compilation (or created once in the entry point) is reported at compilation end.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 {
     private const int MaxBaseDepth = 64;
+    private const int MaxCallDepth = 8;
+    private const int MaxEntryPointParentDepth = 64;
 
     /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ISO003RequestStateInSingleton);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        Descriptors.ISO003RequestStateInSingleton,
+        Descriptors.ISO003RequestStateInRegisteredSingleton,
+        Descriptors.ISO006SharedCollectionInSingleton,
+        Descriptors.ISO006SharedCollectionInRegisteredSingleton,
+        Descriptors.ISO007MutableFieldInSingleton,
+        Descriptors.ISO007MutableFieldInRegisteredSingleton);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -28,15 +39,20 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var isolation = IsolationContext.TryGet(start.Compilation, start.Options);
+            var isolation = IsolationContext.TryGetForSharedState(start.Compilation, start.Options);
             if (isolation is null)
             {
                 return;
             }
 
-            var state = new CompilationState();
+            var compilation = start.Compilation;
+            var cancellation = start.CancellationToken;
+            var state = new CompilationState(() => compilation.Options.OutputKind is OutputKind.ConsoleApplication or OutputKind.WindowsApplication
+                ? compilation.GetEntryPoint(cancellation)
+                : null);
             start.RegisterOperationAction(c => CollectRegistration(c, isolation, state), OperationKind.Invocation);
-            start.RegisterSymbolAction(c => CollectCandidates(c, isolation, state), SymbolKind.NamedType);
+            start.RegisterOperationAction(c => CollectCreation(c, isolation, state), OperationKind.ObjectCreation);
+            start.RegisterSymbolStartAction(c => AnalyzeType(c, isolation, state), SymbolKind.NamedType);
             start.RegisterCompilationEndAction(c => Report(c, state));
         });
     }
@@ -51,21 +67,68 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
         foreach (var registered in SingletonRegistration.GetRegisteredTypes(invocation, isolation.Types))
         {
-            state.Registered.Add(registered.Type);
+            state.Registered.Add(registered);
         }
     }
 
-    private static void CollectCandidates(SymbolAnalysisContext context, IsolationContext isolation, CompilationState state)
+    private static void CollectCreation(OperationAnalysisContext context, IsolationContext isolation, CompilationState state)
+    {
+        var creation = (IObjectCreationOperation)context.Operation;
+        if (creation.Type is not INamedTypeSymbol created || created.TypeKind != TypeKind.Class)
+        {
+            return;
+        }
+
+        if (created.IsSame(isolation.Types.ServiceDescriptor))
+        {
+            foreach (var registered in SingletonRegistration.GetRegisteredTypes(creation, isolation.Types))
+            {
+                state.Registered.Add(registered);
+            }
+
+            return;
+        }
+
+        // An object created once in the entry point (not in a loop or a lambda) lives for the process: a singleton in all
+        // but registration. Only source types matter: only they can be reported.
+        if (context.ContainingSymbol is not IMethodSymbol method || created.Locations.IsEmpty || !created.Locations[0].IsInSource
+            || !SymbolEqualityComparer.Default.Equals(method, state.EntryPoint) || !IsCreatedOnce(creation))
+        {
+            return;
+        }
+
+        state.Registered.Add(new RegisteredType(created, isInstance: true, "created once in the entry point", creation.Syntax.GetLocation()));
+    }
+
+    private static bool IsCreatedOnce(IOperation creation)
+    {
+        var current = creation.Parent;
+        for (var i = 0; current is not null && i < MaxEntryPointParentDepth; i++, current = current.Parent)
+        {
+            if (current is ILoopOperation or IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void AnalyzeType(SymbolStartAnalysisContext context, IsolationContext isolation, CompilationState state)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (type.TypeKind != TypeKind.Class || type.Locations.Length == 0 || !type.Locations[0].IsInSource)
+        if (type.TypeKind != TypeKind.Class || type.IsStatic || type.Locations.Length == 0 || !type.Locations[0].IsInSource)
         {
             return;
         }
 
         var classifier = isolation.GetClassifier(context.Options, type.Locations[0].SourceTree);
-        string? intrinsicReason = null;
+        var types = isolation.Types;
+        List<HeldCandidate>? held = null;
+        Dictionary<ISymbol, MemberState>? members = null;
         var typeChecked = false;
+        var isHandler = false;
+        string? intrinsicReason = null;
         foreach (var member in type.GetMembers())
         {
             if (member is not IFieldSymbol { IsStatic: false, IsConst: false } field)
@@ -74,20 +137,24 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             }
 
             // Auto-properties are analysed through their compiler-generated backing field.
-            ISymbol reported = field.AssociatedSymbol is IPropertySymbol property ? property : field;
-            if (field.IsImplicitlyDeclared && reported is IFieldSymbol)
+            var property = field.AssociatedSymbol as IPropertySymbol;
+            ISymbol reported = property ?? (ISymbol)field;
+            if ((field.IsImplicitlyDeclared && property is null) || reported.Locations.Length == 0)
             {
                 continue;
             }
 
-            var held = classifier.GetHeldState(field.Type);
-            if (held.IsNone || reported.Locations.Length == 0)
+            var heldState = classifier.GetHeldState(field.Type);
+            var collection = heldState.IsNone && SharedStateWrites.IsUnsynchronizedCollection(field.Type, classifier);
+            var assignable = heldState.IsNone && !field.IsVolatile && !SharedStateWrites.IsSafeByDesign(field.Type, types)
+                && (property is null ? !field.IsReadOnly : property.SetMethod is { IsInitOnly: false });
+            if (heldState.IsNone && !collection && !assignable)
             {
                 continue;
             }
 
-            // Checked only for the few types that hold request-scoped state. An agent or session holding another one is
-            // per-request itself; ISO001/ISO101 catch it if it is registered as a singleton.
+            // Checked only for types with a candidate member. An agent or session holding state is per-request itself;
+            // ISO001/ISO101 catch it if it is registered as a singleton.
             if (!typeChecked)
             {
                 if (classifier.Classify(type) != RequestScopedKind.None)
@@ -96,81 +163,479 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                 }
 
                 intrinsicReason = classifier.GetIntrinsicSingletonReason(type);
+                isHandler = classifier.GetHandlerReason(type) is not null;
                 typeChecked = true;
             }
 
-            state.Candidates.Add(new Candidate(type, reported, held, intrinsicReason));
+            // Hubs, controllers and page models are created per request: their instance state is the request's own.
+            if (heldState.IsNone && isHandler)
+            {
+                continue;
+            }
+
+            if (!heldState.IsNone)
+            {
+                (held ??= new List<HeldCandidate>()).Add(new HeldCandidate(reported, heldState));
+            }
+            else
+            {
+                members ??= new Dictionary<ISymbol, MemberState>(SymbolEqualityComparer.Default);
+                members[reported] = new MemberState(reported, collection);
+            }
         }
+
+        if (held is null && members is null)
+        {
+            return;
+        }
+
+        var analysis = new TypeAnalysis(type, intrinsicReason, held, members);
+        if (members is not null)
+        {
+            context.RegisterOperationAction(
+                c => CollectWrite(c, types, analysis),
+                OperationKind.SimpleAssignment,
+                OperationKind.CompoundAssignment,
+                OperationKind.CoalesceAssignment,
+                OperationKind.Increment,
+                OperationKind.Decrement,
+                OperationKind.Invocation,
+                OperationKind.MethodReference);
+        }
+
+        context.RegisterSymbolEndAction(c => EndType(c, isolation, state, analysis));
+    }
+
+    private static void CollectWrite(OperationAnalysisContext context, KnownTypes types, TypeAnalysis analysis)
+    {
+        var operation = context.Operation;
+        var caller = context.ContainingSymbol as IMethodSymbol;
+        switch (operation)
+        {
+            case IMethodReferenceOperation reference when IsOwnMethod(reference.Method, analysis.Type):
+                // A method passed as a delegate (a timer callback, an event handler) can run on any thread at any time.
+                analysis.Escaping.TryAdd(reference.Method.OriginalDefinition, 0);
+                return;
+            case IInvocationOperation invocation:
+                if (caller is not null && IsOwnMethod(invocation.TargetMethod, analysis.Type))
+                {
+                    analysis.Calls.Add(new Call(caller.OriginalDefinition, invocation.TargetMethod.OriginalDefinition));
+                }
+
+                if (SharedStateWrites.GetInterlockedMember(invocation, types) is { } interlocked && analysis.Members!.TryGetValue(interlocked, out var synchronized))
+                {
+                    synchronized.Synchronized = true;
+                    return;
+                }
+
+                break;
+        }
+
+        var member = SharedStateWrites.GetWrittenMember(operation, types, out var kind);
+        if (member is null || !analysis.Members!.TryGetValue(member, out var memberState))
+        {
+            return;
+        }
+
+        if (kind == WriteKind.CollectionMutation && !memberState.IsCollection)
+        {
+            return;
+        }
+
+        var write = new Write(kind, caller?.OriginalDefinition, SharedStateWrites.IsProtected(operation, types));
+        memberState.Writes.Add(write);
+    }
+
+    private static bool IsOwnMethod(IMethodSymbol method, INamedTypeSymbol type)
+        => SymbolEqualityComparer.Default.Equals(method.OriginalDefinition.ContainingType, type.OriginalDefinition);
+
+    private static void EndType(SymbolAnalysisContext context, IsolationContext isolation, CompilationState state, TypeAnalysis analysis)
+    {
+        var findings = new List<Finding>();
+        if (analysis.Held is not null)
+        {
+            foreach (var candidate in analysis.Held)
+            {
+                findings.Add(Finding.ForHeld(candidate));
+            }
+        }
+
+        if (analysis.Members is not null)
+        {
+            var lifecycle = GetLifecycleMethods(analysis, isolation.Types);
+            foreach (var member in analysis.Members.Values)
+            {
+                if (member.Synchronized)
+                {
+                    continue;
+                }
+
+                IMethodSymbol? mutatedBy = null;
+                IMethodSymbol? assignedBy = null;
+                foreach (var write in member.Writes)
+                {
+                    if (write.IsProtected || write.Method is null || lifecycle.Contains(write.Method))
+                    {
+                        continue;
+                    }
+
+                    if (write.Kind == WriteKind.CollectionMutation)
+                    {
+                        mutatedBy ??= write.Method;
+                    }
+                    else
+                    {
+                        assignedBy ??= write.Method;
+                    }
+                }
+
+                if (mutatedBy is not null)
+                {
+                    findings.Add(Finding.ForCollection(member.Member, mutatedBy));
+                }
+                else if (assignedBy is not null && IsAssignable(member.Member))
+                {
+                    findings.Add(Finding.ForAssignment(member.Member, assignedBy));
+                }
+            }
+        }
+
+        if (findings.Count == 0)
+        {
+            return;
+        }
+
+        if (analysis.IntrinsicReason is { } reason)
+        {
+            foreach (var finding in findings)
+            {
+                context.ReportDiagnostic(finding.Create(analysis.Type, reason, live: true));
+            }
+
+            return;
+        }
+
+        state.Pending.Add(new PendingType(analysis.Type, findings));
+    }
+
+    private static bool IsAssignable(ISymbol member) => member switch
+    {
+        IFieldSymbol field => !field.IsReadOnly,
+        IPropertySymbol property => property.SetMethod is { IsInitOnly: false },
+        _ => false,
+    };
+
+    /// <summary>
+    /// Methods that do not run on request paths: constructors, disposal (including the <c>Dispose(bool)</c> pattern), a hosted service's StartAsync/StopAsync/ExecuteAsync,
+    /// and private methods called only from those (never passed as a delegate).
+    /// </summary>
+    private static HashSet<IMethodSymbol> GetLifecycleMethods(TypeAnalysis analysis, KnownTypes types)
+    {
+        var lifecycle = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        var hosted = analysis.Type.IsOrImplements(types.IHostedService);
+        foreach (var member in analysis.Type.GetMembers())
+        {
+            if (member is not IMethodSymbol method)
+            {
+                continue;
+            }
+
+            if (method.MethodKind is MethodKind.Constructor or MethodKind.StaticConstructor
+                || SessionMethods.IsDisposal(method, types)
+                || (method.Name == "Dispose" && method.Parameters.Length == 1 && method.Parameters[0].Type.SpecialType == SpecialType.System_Boolean
+                    && analysis.Type.IsAssignableTo(types.IDisposable))
+                || (hosted && method.Name is "StartAsync" or "StopAsync" or "ExecuteAsync" && IsHostedLifecycle(method, types)))
+            {
+                lifecycle.Add(method.OriginalDefinition);
+            }
+        }
+
+        // Private helpers reached only from lifecycle methods are lifecycle too (bounded fixpoint).
+        var callers = new Dictionary<IMethodSymbol, List<IMethodSymbol>>(SymbolEqualityComparer.Default);
+        foreach (var call in analysis.Calls)
+        {
+            if (!callers.TryGetValue(call.Callee, out var list))
+            {
+                callers[call.Callee] = list = new List<IMethodSymbol>();
+            }
+
+            list.Add(call.Caller);
+        }
+
+        for (var round = 0; round < MaxCallDepth; round++)
+        {
+            var changed = false;
+            foreach (var pair in callers)
+            {
+                var callee = pair.Key;
+                if (callee.DeclaredAccessibility != Accessibility.Private || lifecycle.Contains(callee) || analysis.Escaping.ContainsKey(callee))
+                {
+                    continue;
+                }
+
+                var all = true;
+                foreach (var caller in pair.Value)
+                {
+                    all &= lifecycle.Contains(caller);
+                }
+
+                if (all)
+                {
+                    lifecycle.Add(callee);
+                    changed = true;
+                }
+            }
+
+            if (!changed)
+            {
+                break;
+            }
+        }
+
+        return lifecycle;
+    }
+
+    private static bool IsHostedLifecycle(IMethodSymbol method, KnownTypes types)
+    {
+        for (var current = method; current is not null; current = current.OverriddenMethod)
+        {
+            var containing = current.ContainingType;
+            if (containing.IsSame(types.BackgroundService) || containing.IsSame(types.IHostedService))
+            {
+                return true;
+            }
+        }
+
+        if (types.IHostedService is null)
+        {
+            return false;
+        }
+
+        foreach (var member in types.IHostedService.GetMembers(method.Name))
+        {
+            if (SymbolEqualityComparer.Default.Equals(method.ContainingType.FindImplementationForInterfaceMember(member)?.OriginalDefinition, method.OriginalDefinition))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void Report(CompilationAnalysisContext context, CompilationState state)
     {
-        if (state.Candidates.IsEmpty)
+        if (state.Pending.IsEmpty || state.Registered.IsEmpty)
         {
             return;
         }
 
         // Every registered type and its base classes: a registered derived type holds its base class's fields.
-        var singletons = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+        var singletons = new Dictionary<ITypeSymbol, string>(SymbolEqualityComparer.Default);
         foreach (var registered in state.Registered)
         {
-            var current = registered;
+            var reason = registered.Describe();
+            var current = registered.Type;
             for (var i = 0; current is not null && i < MaxBaseDepth; i++)
             {
-                if (!singletons.Add(current.OriginalDefinition))
+                var definition = current.OriginalDefinition;
+                if (singletons.TryGetValue(definition, out var existing) && string.CompareOrdinal(existing, reason) <= 0)
                 {
                     break;
                 }
 
+                // The same text whatever order the registrations were collected in.
+                singletons[definition] = reason;
                 current = current.BaseType;
             }
         }
 
-        foreach (var candidate in state.Candidates)
+        foreach (var pending in state.Pending)
         {
-            var reason = candidate.IntrinsicReason ?? (singletons.Contains(candidate.ContainingType.OriginalDefinition) ? "registered as a singleton" : null);
-            if (reason is null)
+            if (!singletons.TryGetValue(pending.Type.OriginalDefinition, out var reason))
             {
                 continue;
             }
 
-            var held = candidate.Held;
-            var kind = held.Kind == RequestScopedKind.Agent ? "agent" : "session";
-            context.ReportDiagnostic(Diagnostic.Create(
-                Descriptors.ISO003RequestStateInSingleton,
-                candidate.Member.Locations[0],
-                candidate.ContainingType.Name,
-                reason,
-                candidate.Member.Kind == SymbolKind.Property ? "property" : "field",
-                candidate.Member.Name,
-                held.ThroughContainer ? "a collection of " + kind : kind,
-                Display.Full(held.Type!)));
+            foreach (var finding in pending.Findings)
+            {
+                context.ReportDiagnostic(finding.Create(pending.Type, reason, live: false));
+            }
         }
     }
 
     private sealed class CompilationState
     {
-        public ConcurrentBag<ITypeSymbol> Registered { get; } = new();
+        private readonly System.Lazy<IMethodSymbol?> _entryPoint;
 
-        public ConcurrentBag<Candidate> Candidates { get; } = new();
+        public CompilationState(System.Func<IMethodSymbol?> entryPoint) => _entryPoint = new System.Lazy<IMethodSymbol?>(entryPoint, LazyThreadSafetyMode.ExecutionAndPublication);
+
+        public IMethodSymbol? EntryPoint => _entryPoint.Value;
+
+        public ConcurrentBag<RegisteredType> Registered { get; } = new();
+
+        public ConcurrentBag<PendingType> Pending { get; } = new();
     }
 
-    private sealed class Candidate
+    private sealed class TypeAnalysis
     {
-        public Candidate(INamedTypeSymbol containingType, ISymbol member, HeldState held, string? intrinsicReason)
+        public TypeAnalysis(INamedTypeSymbol type, string? intrinsicReason, List<HeldCandidate>? held, Dictionary<ISymbol, MemberState>? members)
         {
-            ContainingType = containingType;
-            Member = member;
-            Held = held;
+            Type = type;
             IntrinsicReason = intrinsicReason;
+            Held = held;
+            Members = members;
         }
 
-        public INamedTypeSymbol ContainingType { get; }
+        public INamedTypeSymbol Type { get; }
+
+        public string? IntrinsicReason { get; }
+
+        public List<HeldCandidate>? Held { get; }
+
+        /// <summary>Members that can be shared mutable state; read-only after the symbol start, their states are thread-safe.</summary>
+        public Dictionary<ISymbol, MemberState>? Members { get; }
+
+        public ConcurrentBag<Call> Calls { get; } = new();
+
+        public ConcurrentDictionary<IMethodSymbol, byte> Escaping { get; } = new(SymbolEqualityComparer.Default);
+    }
+
+    private sealed class MemberState
+    {
+        private int _synchronized;
+
+        public MemberState(ISymbol member, bool isCollection)
+        {
+            Member = member;
+            IsCollection = isCollection;
+        }
+
+        public ISymbol Member { get; }
+
+        public bool IsCollection { get; }
+
+        public ConcurrentBag<Write> Writes { get; } = new();
+
+        public bool Synchronized
+        {
+            get => Volatile.Read(ref _synchronized) != 0;
+            set => Volatile.Write(ref _synchronized, value ? 1 : 0);
+        }
+    }
+
+    private readonly struct Write
+    {
+        public Write(WriteKind kind, IMethodSymbol? method, bool isProtected)
+        {
+            Kind = kind;
+            Method = method;
+            IsProtected = isProtected;
+        }
+
+        public WriteKind Kind { get; }
+
+        /// <summary>The method the write is in; null in a field initializer.</summary>
+        public IMethodSymbol? Method { get; }
+
+        public bool IsProtected { get; }
+    }
+
+    private readonly struct Call
+    {
+        public Call(IMethodSymbol caller, IMethodSymbol callee)
+        {
+            Caller = caller;
+            Callee = callee;
+        }
+
+        public IMethodSymbol Caller { get; }
+
+        public IMethodSymbol Callee { get; }
+    }
+
+    private sealed class HeldCandidate
+    {
+        public HeldCandidate(ISymbol member, HeldState held)
+        {
+            Member = member;
+            Held = held;
+        }
 
         public ISymbol Member { get; }
 
         public HeldState Held { get; }
+    }
 
-        public string? IntrinsicReason { get; }
+    private sealed class PendingType
+    {
+        public PendingType(INamedTypeSymbol type, List<Finding> findings)
+        {
+            Type = type;
+            Findings = findings;
+        }
+
+        public INamedTypeSymbol Type { get; }
+
+        public List<Finding> Findings { get; }
+    }
+
+    /// <summary>One report waiting for the type's singleton reason.</summary>
+    private sealed class Finding
+    {
+        private readonly WriteKind _kind;
+        private readonly ISymbol _member;
+        private readonly HeldState _held;
+        private readonly IMethodSymbol? _writer;
+
+        private Finding(WriteKind kind, ISymbol member, HeldState held, IMethodSymbol? writer)
+        {
+            _kind = kind;
+            _member = member;
+            _held = held;
+            _writer = writer;
+        }
+
+        public static Finding ForHeld(HeldCandidate candidate) => new(WriteKind.None, candidate.Member, candidate.Held, writer: null);
+
+        public static Finding ForCollection(ISymbol member, IMethodSymbol writer) => new(WriteKind.CollectionMutation, member, HeldState.None, writer);
+
+        public static Finding ForAssignment(ISymbol member, IMethodSymbol writer) => new(WriteKind.Assignment, member, HeldState.None, writer);
+
+        public Diagnostic Create(INamedTypeSymbol type, string reason, bool live)
+        {
+            var location = _member.Locations[0];
+            var memberKind = _member.Kind == SymbolKind.Property ? "property" : "field";
+            switch (_kind)
+            {
+                case WriteKind.CollectionMutation:
+                    return Diagnostic.Create(
+                        live ? Descriptors.ISO006SharedCollectionInSingleton : Descriptors.ISO006SharedCollectionInRegisteredSingleton,
+                        location,
+                        type.Name,
+                        reason,
+                        memberKind,
+                        _member.Name,
+                        _writer!.Name);
+                case WriteKind.Assignment:
+                    return Diagnostic.Create(
+                        live ? Descriptors.ISO007MutableFieldInSingleton : Descriptors.ISO007MutableFieldInRegisteredSingleton,
+                        location,
+                        type.Name,
+                        reason,
+                        _member.Name,
+                        _writer!.Name);
+                default:
+                    var kind = _held.Kind == RequestScopedKind.Agent ? "agent" : "session";
+                    return Diagnostic.Create(
+                        live ? Descriptors.ISO003RequestStateInSingleton : Descriptors.ISO003RequestStateInRegisteredSingleton,
+                        location,
+                        type.Name,
+                        reason,
+                        memberKind,
+                        _member.Name,
+                        _held.ThroughContainer ? "a collection of " + kind : kind,
+                        Display.Full(_held.Type!));
+            }
+        }
     }
 }

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Threading;
 using Isolation.Analyzers.Classification;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -21,7 +23,8 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
     private const int MaxParentDepth = 128;
 
     /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ISO103SessionNotDisposed);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.ISO103SessionNotDisposed, Descriptors.ISO103SessionFieldNotDisposed);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -37,7 +40,158 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => Analyze(c, isolation), OperationKind.VariableDeclarator);
+            start.RegisterSymbolStartAction(c => AnalyzeFields(c, isolation), SymbolKind.NamedType);
         });
+    }
+
+    /// <summary>
+    /// A session the type creates into its own instance field (in a field initializer or any method) and never disposes:
+    /// no <c>_field.Dispose()</c>/<c>DisposeAsync()</c>/<c>Close()</c> and no <c>using (_field)</c> anywhere in the type. A field
+    /// that is passed on, returned or assigned elsewhere may have another owner, and is not reported.
+    /// </summary>
+    private static void AnalyzeFields(SymbolStartAnalysisContext context, IsolationContext isolation)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        if (type.TypeKind != TypeKind.Class || type.IsStatic || type.Locations.Length == 0 || !type.Locations[0].IsInSource)
+        {
+            return;
+        }
+
+        var types = isolation.Types;
+        TypeClassifier? classifier = null;
+        ConcurrentDictionary<IFieldSymbol, FieldOwnership>? fields = null;
+        foreach (var member in type.GetMembers())
+        {
+            if (member is not IFieldSymbol { IsStatic: false, IsConst: false, IsImplicitlyDeclared: false } field || field.Type.TypeKind == TypeKind.Error
+                || !(field.Type.IsAssignableTo(types.IDisposable) || field.Type.IsAssignableTo(types.IAsyncDisposable)))
+            {
+                continue;
+            }
+
+            classifier ??= isolation.GetClassifier(context.Options, type.Locations[0].SourceTree);
+            if (classifier.Classify(field.Type) != RequestScopedKind.Session)
+            {
+                continue;
+            }
+
+            fields ??= new ConcurrentDictionary<IFieldSymbol, FieldOwnership>(SymbolEqualityComparer.Default);
+            fields[field] = new FieldOwnership();
+        }
+
+        if (fields is null)
+        {
+            return;
+        }
+
+        context.RegisterOperationAction(c => CollectFieldUse(c, types, fields), OperationKind.FieldReference);
+        context.RegisterOperationAction(c => CollectFieldInitializer(c, types, fields), OperationKind.FieldInitializer);
+        context.RegisterSymbolEndAction(c => ReportFields(c, types, fields));
+    }
+
+    private static void CollectFieldInitializer(OperationAnalysisContext context, KnownTypes types, ConcurrentDictionary<IFieldSymbol, FieldOwnership> fields)
+    {
+        var initializer = (IFieldInitializerOperation)context.Operation;
+        var created = initializer.Value.Unwrap();
+        if (!IsSessionCreation(created, types))
+        {
+            return;
+        }
+
+        foreach (var field in initializer.InitializedFields)
+        {
+            if (fields.TryGetValue(field.OriginalDefinition, out var ownership))
+            {
+                ownership.Created = true;
+            }
+        }
+    }
+
+    private static void CollectFieldUse(OperationAnalysisContext context, KnownTypes types, ConcurrentDictionary<IFieldSymbol, FieldOwnership> fields)
+    {
+        var reference = (IFieldReferenceOperation)context.Operation;
+        if (reference.Instance is not IInstanceReferenceOperation || !fields.TryGetValue(reference.Field.OriginalDefinition, out var ownership))
+        {
+            return;
+        }
+
+        var parent = reference.GetUnwrappedParent(out var current);
+        switch (parent)
+        {
+            case ISimpleAssignmentOperation assignment when assignment.Target == current:
+                var value = assignment.Value.Unwrap();
+                if (value is IAwaitOperation awaited)
+                {
+                    value = awaited.Operation.Unwrap();
+                }
+
+                if (IsSessionCreation(value, types))
+                {
+                    ownership.Created = true;
+                }
+
+                return;
+            case IInvocationOperation invocation when invocation.Instance == current:
+                if (SessionMethods.IsDisposal(invocation.TargetMethod, types))
+                {
+                    ownership.Disposed = true;
+                }
+
+                return;
+            case IConditionalAccessOperation conditional when conditional.Operation == current:
+                if (conditional.WhenNotNull is IInvocationOperation whenNotNull && SessionMethods.IsDisposal(whenNotNull.TargetMethod, types))
+                {
+                    ownership.Disposed = true;
+                }
+
+                return;
+            case IUsingOperation:
+                ownership.Disposed = true;
+                return;
+            case IArgumentOperation argument:
+                // A DbCommand built on the connection, or an extension method called on it, uses it without taking it.
+                if (!(argument.Parent is IInvocationOperation { TargetMethod.IsExtensionMethod: true } call && call.Arguments.Length > 0 && call.Arguments[0] == argument)
+                    && !(argument.Parent is IObjectCreationOperation creation && creation.Type.IsOrDerivesFrom(types.DbCommand)))
+                {
+                    ownership.Escapes = true;
+                }
+
+                return;
+            case IReturnOperation:
+            case ISimpleAssignmentOperation:
+            case IVariableInitializerOperation:
+            case ICoalesceOperation:
+            case IConditionalOperation:
+            case ITupleOperation:
+            case IArrayInitializerOperation:
+            case IPropertyInitializerOperation:
+            case IFieldInitializerOperation:
+                ownership.Escapes = true;
+                return;
+        }
+    }
+
+    private static void ReportFields(SymbolAnalysisContext context, KnownTypes types, ConcurrentDictionary<IFieldSymbol, FieldOwnership> fields)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        foreach (var pair in fields)
+        {
+            var ownership = pair.Value;
+            if (!ownership.Created || ownership.Disposed || ownership.Escapes || pair.Key.Locations.IsEmpty)
+            {
+                continue;
+            }
+
+            var fix = type.IsAssignableTo(types.IDisposable) || type.IsAssignableTo(types.IAsyncDisposable)
+                ? "dispose it in '" + type.Name + "'s Dispose or DisposeAsync"
+                : "make '" + type.Name + "' implement IDisposable or IAsyncDisposable and dispose the field there";
+            context.ReportDiagnostic(Diagnostic.Create(
+                Descriptors.ISO103SessionFieldNotDisposed,
+                pair.Key.Locations[0],
+                pair.Key.Name,
+                Display.Short(pair.Key.Type),
+                type.Name,
+                fix));
+        }
     }
 
     private static void Analyze(OperationAnalysisContext context, IsolationContext isolation)
@@ -58,10 +212,10 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
 
         var local = declarator.Symbol;
         var types = isolation.Types;
-        var created = Unwrap(initializer);
+        var created = initializer.Unwrap();
         if (created is IAwaitOperation awaited)
         {
-            created = Unwrap(awaited.Operation);
+            created = awaited.Operation.Unwrap();
         }
 
         if (!IsSessionCreation(created, types))
@@ -95,6 +249,19 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
             usingKind));
     }
 
+    private sealed class FieldOwnership
+    {
+        private int _created;
+        private int _disposed;
+        private int _escapes;
+
+        public bool Created { get => Volatile.Read(ref _created) != 0; set => Volatile.Write(ref _created, value ? 1 : 0); }
+
+        public bool Disposed { get => Volatile.Read(ref _disposed) != 0; set => Volatile.Write(ref _disposed, value ? 1 : 0); }
+
+        public bool Escapes { get => Volatile.Read(ref _escapes) != 0; set => Volatile.Write(ref _escapes, value ? 1 : 0); }
+    }
+
     private static bool IsSessionCreation(IOperation operation, KnownTypes types)
     {
         switch (operation)
@@ -102,18 +269,8 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
             case IObjectCreationOperation:
                 return true;
             case IInvocationOperation invocation:
-                // Only factories that are known to hand ownership to the caller; any other call may return a shared instance.
-                var containing = invocation.TargetMethod.ContainingType;
-                foreach (var creator in types.SessionCreators)
-                {
-                    if (containing.IsAssignableTo(creator))
-                    {
-                        return invocation.TargetMethod.Name.StartsWith("Create", System.StringComparison.Ordinal)
-                            || invocation.TargetMethod.Name.StartsWith("Open", System.StringComparison.Ordinal);
-                    }
-                }
-
-                return false;
+                // Only the factory methods known to hand ownership to the caller; any other call may return a shared instance.
+                return SessionMethods.IsSessionCreatorMethod(invocation.TargetMethod, types);
             default:
                 return false;
         }
@@ -167,9 +324,9 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         switch (parent)
         {
             case IInvocationOperation invocation when invocation.Instance == current:
-                return invocation.TargetMethod.Name is "Dispose" or "DisposeAsync" or "Close" or "CloseAsync";
+                return SessionMethods.IsDisposal(invocation.TargetMethod, types);
             case IConditionalAccessOperation conditional when conditional.Operation == current:
-                return conditional.WhenNotNull is IInvocationOperation { TargetMethod.Name: "Dispose" or "DisposeAsync" or "Close" or "CloseAsync" };
+                return conditional.WhenNotNull is IInvocationOperation whenNotNull && SessionMethods.IsDisposal(whenNotNull.TargetMethod, types);
             case IUsingOperation:
                 return true;
             case IArgumentOperation argument:
@@ -225,14 +382,4 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         return containingSymbol is IMethodSymbol { IsAsync: true };
     }
 
-    private static IOperation Unwrap(IOperation operation)
-    {
-        var current = operation;
-        for (var i = 0; i < 8 && current is IConversionOperation conversion; i++)
-        {
-            current = conversion.Operand;
-        }
-
-        return current;
-    }
 }

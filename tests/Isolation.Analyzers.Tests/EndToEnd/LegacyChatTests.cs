@@ -19,7 +19,7 @@ public sealed class LegacyChatTests
             expected.UnionWith(DotNetCli.ExpectedDiagnostics(Path.GetFileName(file), File.ReadAllText(file)));
         }
 
-        Assert.Equal(10, expected.Count);
+        Assert.Equal(13, expected.Count);
 
         var build = await DotNetCli.RunAsync(sample, "build", "LegacyChat.csproj", "-c", DotNetCli.Configuration, "-nr:false");
 

@@ -41,6 +41,12 @@ internal static class Stubs
 
             public class ServiceDescriptor
             {
+                public ServiceDescriptor(Type serviceType, Type implementationType, ServiceLifetime lifetime) { }
+                public ServiceDescriptor(Type serviceType, object? serviceKey, Type implementationType, ServiceLifetime lifetime) { }
+                public ServiceDescriptor(Type serviceType, object instance) { }
+                public ServiceDescriptor(Type serviceType, Func<IServiceProvider, object> factory, ServiceLifetime lifetime) { }
+                public static ServiceDescriptor Describe(Type serviceType, Type implementationType, ServiceLifetime lifetime) => null!;
+                public static ServiceDescriptor Describe(Type serviceType, Func<IServiceProvider, object> implementationFactory, ServiceLifetime lifetime) => null!;
                 public static ServiceDescriptor Singleton<TService, TImplementation>() where TService : class where TImplementation : class, TService => null!;
                 public static ServiceDescriptor Singleton(Type serviceType, object implementationInstance) => null!;
                 public static ServiceDescriptor Scoped<TService, TImplementation>() where TService : class where TImplementation : class, TService => null!;
@@ -56,6 +62,8 @@ internal static class Stubs
                 public static IServiceCollection AddSingleton(this IServiceCollection services, Type serviceType, Type implementationType) => services;
                 public static IServiceCollection AddSingleton(this IServiceCollection services, Type serviceType, object implementationInstance) => services;
                 public static IServiceCollection AddKeyedSingleton<TService>(this IServiceCollection services, object? serviceKey) where TService : class => services;
+                public static IServiceCollection AddKeyedSingleton(this IServiceCollection services, Type serviceType, object? serviceKey) => services;
+                public static IServiceCollection AddKeyedSingleton(this IServiceCollection services, Type serviceType, object? serviceKey, object implementationInstance) => services;
                 public static IServiceCollection AddKeyedSingleton<TService>(this IServiceCollection services, object? serviceKey, TService implementationInstance) where TService : class => services;
                 public static IServiceCollection AddScoped<TService>(this IServiceCollection services) where TService : class => services;
                 public static IServiceCollection AddScoped<TService, TImplementation>(this IServiceCollection services) where TService : class where TImplementation : class, TService => services;
@@ -68,6 +76,14 @@ internal static class Stubs
             public static class ServiceCollectionHostedServiceExtensions
             {
                 public static IServiceCollection AddHostedService<THostedService>(this IServiceCollection services) where THostedService : class, Microsoft.Extensions.Hosting.IHostedService => services;
+            }
+
+            public static class EntityFrameworkServiceCollectionExtensions
+            {
+                public static IServiceCollection AddDbContext<TContext>(this IServiceCollection services, Action<Microsoft.EntityFrameworkCore.DbContextOptionsBuilder>? optionsAction = null, ServiceLifetime contextLifetime = ServiceLifetime.Scoped, ServiceLifetime optionsLifetime = ServiceLifetime.Scoped) where TContext : Microsoft.EntityFrameworkCore.DbContext => services;
+                public static IServiceCollection AddDbContext<TContext>(this IServiceCollection services, ServiceLifetime contextLifetime, ServiceLifetime optionsLifetime = ServiceLifetime.Scoped) where TContext : Microsoft.EntityFrameworkCore.DbContext => services;
+                public static IServiceCollection AddDbContextFactory<TContext>(this IServiceCollection services, Action<Microsoft.EntityFrameworkCore.DbContextOptionsBuilder>? optionsAction = null, ServiceLifetime lifetime = ServiceLifetime.Singleton) where TContext : Microsoft.EntityFrameworkCore.DbContext => services;
+                public static IServiceCollection AddDbContextPool<TContext>(this IServiceCollection services, Action<Microsoft.EntityFrameworkCore.DbContextOptionsBuilder> optionsAction, int poolSize = 1024) where TContext : Microsoft.EntityFrameworkCore.DbContext => services;
             }
 
             public static class IsolationServiceCollectionExtensions
@@ -118,18 +134,60 @@ internal static class Stubs
             {
                 TContext CreateDbContext();
             }
+
+            public class DbContextOptionsBuilder { }
         }
 
         namespace Microsoft.Agents.AI
         {
-            public abstract class AIAgent { }
+            public abstract class AIAgent
+            {
+                public virtual async IAsyncEnumerable<AgentRunResponseUpdate> RunStreamingAsync(string message) { await Task.Yield(); yield break; }
+            }
+
             public abstract class AgentSession { }
+            public class AgentRunResponseUpdate { public string Text { get; set; } = ""; }
         }
 
         namespace Microsoft.Extensions.AI
         {
             public class ChatMessage { }
             public interface IChatClient : IDisposable { }
+            public class ChatResponseUpdate { public string Text { get; set; } = ""; }
+        }
+
+        namespace Microsoft.Extensions.Options
+        {
+            public interface IOptions<out TOptions> where TOptions : class { TOptions Value { get; } }
+
+            public interface IOptionsMonitor<out TOptions>
+            {
+                TOptions CurrentValue { get; }
+                TOptions Get(string? name);
+                IDisposable? OnChange(Action<TOptions, string?> listener);
+            }
+
+            public static class OptionsMonitorExtensions
+            {
+                public static IDisposable? OnChange<TOptions>(this IOptionsMonitor<TOptions> monitor, Action<TOptions> listener) => monitor.OnChange((o, _) => listener(o));
+            }
+        }
+
+        namespace Microsoft.SemanticKernel.AI.ChatCompletion
+        {
+            // Semantic Kernel before 1.0.
+            public class ChatHistory : List<object> { }
+        }
+
+        namespace LLama
+        {
+            public sealed class LLamaContext : IDisposable { public void Dispose() { } }
+            public class ChatSession { }
+        }
+
+        namespace OpenAI.Chat
+        {
+            public abstract class ChatMessage { }
         }
 
         namespace Microsoft.SemanticKernel

@@ -25,6 +25,15 @@ internal static class Verifier<TAnalyzer>
         return test.RunAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>Verifies the marked diagnostics in a console application (top-level statements, an entry point).</summary>
+    public static Task VerifyExecutableAsync(string source)
+    {
+        var test = new AnalyzerTest { TestCode = source };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        Configure(test.TestState, editorConfig: null);
+        return test.RunAsync(TestContext.Current.CancellationToken);
+    }
+
     /// <summary>A diagnostic expected at the <c>{|#n:...|}</c> markup location <paramref name="markupKey"/>.</summary>
     public static DiagnosticResult Diagnostic(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, int markupKey = 0)
         => new DiagnosticResult(descriptor).WithLocation(markupKey);
@@ -57,6 +66,8 @@ internal static class Verifier<TAnalyzer>
         public AnalyzerTest()
         {
             ReferenceAssemblies = NoReferences;
+            // A rule reported live and at compilation end has two descriptors with one id; markup names the id.
+            MarkupOptions = MarkupOptions.UseFirstDescriptor;
         }
     }
 
@@ -66,6 +77,7 @@ internal static class Verifier<TAnalyzer>
         public CodeFixTest()
         {
             ReferenceAssemblies = NoReferences;
+            MarkupOptions = MarkupOptions.UseFirstDescriptor;
         }
     }
 }

@@ -78,4 +78,78 @@ public sealed class AgentCreationAnalyzerTests
             public sealed class TriageAgentOptions { }
             """);
     }
+
+    [Fact]
+    public async Task Analyze_AgentCreatedIntoCaches_ReportsISO004()
+    {
+        await Verifier<AgentCreationAnalyzer>.VerifyAsync("""
+            using System;
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using Isolation;
+
+            public sealed class TriageAgent : IAgent { }
+
+            public sealed class AgentCache
+            {
+                private readonly ConcurrentDictionary<string, TriageAgent> _agents = new();
+                private readonly ConcurrentDictionary<string, Lazy<TriageAgent>> _lazy = new();
+                private readonly Dictionary<string, TriageAgent> _plain = new();
+                private readonly Lazy<TriageAgent> _one = new(() => {|ISO004:new TriageAgent()|});
+
+                // Each of these returns the agent, but from a cache: a second request gets the first one's agent.
+                public TriageAgent Get(string user) => _agents.GetOrAdd(user, _ => {|ISO004:new TriageAgent()|});
+                public TriageAgent GetLazy(string user) => _lazy.GetOrAdd(user, _ => new Lazy<TriageAgent>(() => {|ISO004:new TriageAgent()|})).Value;
+                public TriageAgent Put(string user)
+                {
+                    _agents.TryAdd(user, {|ISO004:new TriageAgent()|});
+                    _plain[user] = {|ISO004:new TriageAgent()|};
+                    _plain.Add(user + "2", {|ISO004:new TriageAgent()|});
+                    return _plain[user];
+                }
+
+                // Through a local: the registry pattern.
+                public TriageAgent GetOrCreate(string user)
+                {
+                    if (!_plain.TryGetValue(user, out var agent))
+                    {
+                        agent = {|ISO004:new TriageAgent()|};
+                        _plain[user] = agent;
+                    }
+
+                    var other = {|ISO004:new TriageAgent()|};
+                    _agents.TryAdd(user, other);
+                    return agent;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_FactoryLambdasNotPassedToCaches_NoDiagnostic()
+    {
+        await Verifier<AgentCreationAnalyzer>.VerifyAsync("""
+            using System;
+            using System.Collections.Generic;
+            using Isolation;
+
+            public sealed class TriageAgent : IAgent { }
+
+            // A user type with cache-like names is not a cache by symbol.
+            public sealed class Memo { public T GetOrAdd<T>(string key, Func<string, T> create) => create(key); }
+
+            public sealed class Factories
+            {
+                private readonly Memo _memo = new();
+                public TriageAgent Create() => new TriageAgent();
+                public Func<TriageAgent> Creator() => () => new TriageAgent();
+                public TriageAgent ViaMemo(string user) => _memo.GetOrAdd(user, _ => new TriageAgent());
+                public TriageAgent Local(Dictionary<string, TriageAgent> seen, string user)
+                {
+                    var agent = new TriageAgent();
+                    return seen.TryGetValue(user, out var found) ? found : agent;
+                }
+            }
+            """);
+    }
 }

@@ -106,4 +106,76 @@ public sealed class BroadcastAnalyzerTests
             }
             """);
     }
+
+    [Fact]
+    public async Task Analyze_AgentOutputBroadcastOutsideAgentTypes_ReportsISO201()
+    {
+        await Verifier<BroadcastAnalyzer>.VerifyAsync(Usings + """
+            public sealed class SocketManager
+            {
+                private readonly ConcurrentDictionary<string, WebSocket> _sockets = new();
+                public async Task BroadcastAsync(string message)
+                {
+                    var bytes = new ArraySegment<byte>(System.Text.Encoding.UTF8.GetBytes(message));
+                    foreach (var socket in _sockets.Values.ToList())
+                    {
+                        await socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
+                    }
+                }
+            }
+
+            // The connection manager is no agent and neither is the hub; the agent's streaming updates reach everyone.
+            public sealed class ChatHub : Hub
+            {
+                private readonly SocketManager _sockets;
+                private readonly Microsoft.Agents.AI.AIAgent _agent;
+                public ChatHub(SocketManager sockets, Microsoft.Agents.AI.AIAgent agent) { _sockets = sockets; _agent = agent; }
+                public async Task Ask(string question)
+                {
+                    await foreach (var update in _agent.RunStreamingAsync(question))
+                    {
+                        await {|ISO201:_sockets.BroadcastAsync(update.Text)|};
+                        await {|ISO201:Clients.All|}.SendAsync("update", update);
+                    }
+
+                    // The user's own question is not an agent event.
+                    await _sockets.BroadcastAsync(question);
+                    await Clients.All.SendAsync("asked", question);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_DirectBroadcastInAgent_ReportedBeforeCompilationEnd()
+    {
+        var source = Usings + """
+            public sealed class SocketManager
+            {
+                private readonly List<WebSocket> _sockets = new();
+                public async Task BroadcastAsync(ArraySegment<byte> bytes)
+                {
+                    foreach (var socket in _sockets) await socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
+                }
+            }
+
+            public sealed class ChatHub : Hub { }
+            public sealed class TriageAgent : IAgent
+            {
+                private readonly IHubContext<ChatHub> _hub;
+                private readonly SocketManager _manager;
+                public TriageAgent(IHubContext<ChatHub> hub, SocketManager manager) { _hub = hub; _manager = manager; }
+                public async Task RunAsync()
+                {
+                    await _hub.Clients.All.SendAsync("agent_event", "thinking");
+                    await _manager.BroadcastAsync(default);
+                }
+            }
+            """;
+
+        var (live, all) = await LiveAnalysis.RunAsync(new BroadcastAnalyzer(), source);
+
+        Assert.Equal(["ISO201 _hub.Clients.All"], live);
+        Assert.Equal(["ISO201 _hub.Clients.All", "ISO201 _manager.BroadcastAsync(default)"], all);
+    }
 }

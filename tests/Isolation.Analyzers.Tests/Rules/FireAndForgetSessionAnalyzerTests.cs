@@ -27,12 +27,12 @@ public sealed class FireAndForgetSessionAnalyzerTests
 
                 public void Post(DbConnection connection, Microsoft.Agents.AI.AgentSession session)
                 {
-                    _ = Task.Run(() => {|ISO104:_db|}.SaveChangesAsync());
-                    Task.Run(async () => await {|ISO104:connection|}.OpenAsync());
-                    ThreadPool.QueueUserWorkItem(_ => Touch({|ISO104:session|}));
-                    Task.Factory.StartNew(() => {|ISO104:_db|}.SaveChangesAsync());
-                    _ = SaveLaterAsync({|ISO104:_db|});
-                    _ = {|ISO104:_db|}.SaveChangesAsync();
+                    _ = {|ISO104:Task.Run(() => _db.SaveChangesAsync())|};
+                    {|ISO104:Task.Run(async () => await connection.OpenAsync())|};
+                    {|ISO104:ThreadPool.QueueUserWorkItem(_ => Touch(session))|};
+                    {|ISO104:Task.Factory.StartNew(() => _db.SaveChangesAsync())|};
+                    _ = {|ISO104:SaveLaterAsync(_db)|};
+                    _ = {|ISO104:_db.SaveChangesAsync()|};
                 }
 
                 private static void Touch(object value) { }
@@ -76,5 +76,48 @@ public sealed class FireAndForgetSessionAnalyzerTests
                 private static Task NotifyAsync(string text) => Task.CompletedTask;
             }
             """);
+    }
+
+    [Fact]
+    public async Task Analyze_ControllerDbContextCapturedByTaskRun_ReportsISO104OnTheCallWithTheMessage()
+    {
+        await Verifier<FireAndForgetSessionAnalyzer>.VerifyAsync(
+            Usings + """
+            public sealed class ChatController : Microsoft.AspNetCore.Mvc.ControllerBase
+            {
+                private readonly AppDb _db;
+                public ChatController(AppDb db) => _db = db;
+                public void Post(string text)
+                {
+                    _ = {|#0:Task.Run(async () =>
+                    {
+                        await Task.Delay(10);
+                        await _db.SaveChangesAsync();
+                    })|};
+                }
+            }
+            """,
+            [
+                Verifier<FireAndForgetSessionAnalyzer>.Diagnostic(Descriptors.ISO104SessionCapturedByFireAndForget)
+                    .WithArguments("_db", "AppDb", "Task.Run without await"),
+            ]);
+    }
+
+    [Fact]
+    public async Task Analyze_SessionTypesFromEditorConfig_ReportsISO104()
+    {
+        await Verifier<FireAndForgetSessionAnalyzer>.VerifyAsync(
+            Usings + """
+            namespace MyApp { public sealed class TenantSession { public Task FlushAsync() => Task.CompletedTask; } }
+            public sealed class Worker
+            {
+                public void Run(MyApp.TenantSession session, string text)
+                {
+                    _ = {|ISO104:Task.Run(() => session.FlushAsync())|};
+                    _ = Task.Run(() => System.Console.WriteLine(text));
+                }
+            }
+            """,
+            "isolation.session_types = MyApp.TenantSession");
     }
 }

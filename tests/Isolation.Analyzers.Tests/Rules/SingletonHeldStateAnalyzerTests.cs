@@ -147,4 +147,70 @@ public sealed class SingletonHeldStateAnalyzerTests
             """,
             "isolation.singleton_types = MyApp.Infrastructure.*Cache");
     }
+
+    [Fact]
+    public async Task Analyze_ContextFromFactoryStoredBySingleton_ReportsISO003()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class AppDb : Microsoft.EntityFrameworkCore.DbContext { }
+
+            // AddDbContextFactory misuse: the factory is right, keeping its context for the process is not.
+            public sealed class ChatRepository
+            {
+                private readonly AppDb {|ISO003:_db|};
+                private readonly Microsoft.EntityFrameworkCore.IDbContextFactory<AppDb> _factory;
+                public ChatRepository(Microsoft.EntityFrameworkCore.IDbContextFactory<AppDb> factory) { _factory = factory; _db = factory.CreateDbContext(); }
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.AddSingleton<ChatRepository>();
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_NeighbouringConversationTypes_ReportsISO003()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class LegacyKernelChat : BackgroundService
+            {
+                private readonly Microsoft.SemanticKernel.AI.ChatCompletion.ChatHistory {|ISO003:_history|} = new();
+                private readonly LLama.ChatSession {|ISO003:_session|} = new();
+                private readonly LLama.LLamaContext {|ISO003:_context|} = new();
+                private readonly List<OpenAI.Chat.ChatMessage> {|ISO003:_messages|} = new();
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_IntrinsicSingleton_ReportedBeforeCompilationEnd()
+    {
+        var source = Usings + """
+            public sealed class AppDb : Microsoft.EntityFrameworkCore.DbContext { }
+            public sealed class Indexer : BackgroundService
+            {
+                private readonly AppDb _db = new();
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+
+            public sealed class Store { private readonly AppDb _db = new(); }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services) => services.AddSingleton<Store>();
+            }
+            """;
+
+        var (live, all) = await LiveAnalysis.RunAsync(new SingletonHeldStateAnalyzer(), source);
+
+        // The hosted service is singleton by itself: reported in the editor's per-document analysis. The registered
+        // singleton needs the whole compilation: reported only at compilation end.
+        Assert.Equal(["ISO003 Indexer"], live);
+        Assert.Equal(["ISO003 Indexer", "ISO003 Store"], all);
+    }
 }

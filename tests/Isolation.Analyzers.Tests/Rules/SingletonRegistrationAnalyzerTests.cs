@@ -144,4 +144,83 @@ public sealed class SingletonRegistrationAnalyzerTests
             """,
             "isolation.agent_types = MyApp.Agents.*\nisolation.session_types = *.TenantSession\nisolation.request_scoped_types = System.Net.Http.*");
     }
+
+    [Fact]
+    public async Task Analyze_EntityFrameworkAndDescriptorSingletons_ReportsISO101AndISO001()
+    {
+        await Verifier<SingletonRegistrationAnalyzer>.VerifyAsync(Usings + """
+            public sealed class AppDb : Microsoft.EntityFrameworkCore.DbContext { }
+            public sealed class TriageAgent : IAgent { }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services, AppDb existing)
+                {
+                    {|ISO101:services.AddDbContext<AppDb>(o => { }, ServiceLifetime.Singleton)|};
+                    {|ISO101:services.AddDbContext<AppDb>(optionsAction: o => { }, contextLifetime: ServiceLifetime.Singleton)|};
+                    {|ISO101:services.AddDbContext<AppDb>(ServiceLifetime.Singleton)|};
+                    services.Add({|ISO101:new ServiceDescriptor(typeof(AppDb), typeof(AppDb), ServiceLifetime.Singleton)|});
+                    services.Add({|ISO101:new ServiceDescriptor(typeof(AppDb), existing)|});
+                    services.Add({|ISO101:new ServiceDescriptor(typeof(AppDb), sp => new AppDb(), ServiceLifetime.Singleton)|});
+                    services.Add({|ISO101:ServiceDescriptor.Describe(typeof(AppDb), typeof(AppDb), ServiceLifetime.Singleton)|});
+                    services.Add({|ISO001:ServiceDescriptor.Describe(typeof(TriageAgent), typeof(TriageAgent), ServiceLifetime.Singleton)|});
+                    services.Add({|ISO001:new ServiceDescriptor(typeof(TriageAgent), "key", typeof(TriageAgent), ServiceLifetime.Singleton)|});
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_EntityFrameworkScopedFactoriesPoolsAndLookAlikes_NoDiagnostic()
+    {
+        await Verifier<SingletonRegistrationAnalyzer>.VerifyAsync(Usings + """
+            public sealed class AppDb : Microsoft.EntityFrameworkCore.DbContext { }
+            public sealed class Cache { }
+
+            // Look-alikes: the same names on the user's own types are not registrations.
+            public static class MyRegistrations
+            {
+                public static IServiceCollection AddDbContext<T>(this IServiceCollection services, ServiceLifetime lifetime) => services;
+                public static object Describe(Type service, Type implementation, ServiceLifetime lifetime) => service;
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services, DbConnection connection, ServiceLifetime configured)
+                {
+                    services.AddDbContext<AppDb>();
+                    services.AddDbContext<AppDb>(o => { });
+                    services.AddDbContext<AppDb>(o => { }, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+                    services.AddDbContext<AppDb>(o => { }, configured);
+                    services.AddDbContextFactory<AppDb>();
+                    services.AddDbContextPool<AppDb>(o => { });
+                    services.Add(new ServiceDescriptor(typeof(AppDb), typeof(AppDb), ServiceLifetime.Scoped));
+                    services.Add(ServiceDescriptor.Describe(typeof(AppDb), typeof(AppDb), ServiceLifetime.Transient));
+                    MyRegistrations.AddDbContext<AppDb>(services, ServiceLifetime.Singleton);
+                    MyRegistrations.Describe(typeof(AppDb), typeof(AppDb), ServiceLifetime.Singleton);
+                    // The key of a keyed registration is not the registered instance, whatever its type.
+                    services.AddKeyedSingleton(serviceType: typeof(Cache), serviceKey: connection);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_InstanceRegistration_ReportsWithInstanceProperty()
+    {
+        await Verifier<SingletonRegistrationAnalyzer>.VerifyAsync(
+            Usings + """
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services, DbConnection connection)
+                {
+                    {|#0:services.AddKeyedSingleton(typeof(DbConnection), "main", connection)|};
+                }
+            }
+            """,
+            [
+                Verifier<SingletonRegistrationAnalyzer>.Diagnostic(Descriptors.ISO101SessionRegisteredAsSingleton)
+                    .WithArguments("System.Data.Common.DbConnection"),
+            ]);
+    }
 }

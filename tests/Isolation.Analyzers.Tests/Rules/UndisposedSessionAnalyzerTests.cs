@@ -115,4 +115,110 @@ public sealed class UndisposedSessionAnalyzerTests
             """.Replace("var db = new AppDb();", "var {|#0:db = new AppDb()|};"),
             [Verifier<UndisposedSessionAnalyzer>.Diagnostic(Descriptors.ISO103SessionNotDisposed).WithArguments("db", "AppDb", "await using")]);
     }
+
+    [Fact]
+    public async Task Analyze_FactoriesAndDisposalBySymbol_NotByName()
+    {
+        await Verifier<UndisposedSessionAnalyzer>.VerifyAsync("""
+            using System;
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class AppDb : DbContext { }
+            namespace MyApp { public sealed class TenantSession : IDisposable { public void Close() { } public void Dispose() { } } }
+
+            public sealed class Contexts : IDbContextFactory<AppDb>
+            {
+                private readonly AppDb _shared = new();
+                public AppDb CreateDbContext() => new AppDb();
+                // Named like factories, but they hand out the shared context: the caller does not own it.
+                public AppDb OpenShared() => _shared;
+                public AppDb CreateView() => _shared;
+            }
+
+            public sealed class Worker
+            {
+                public int Run(Contexts contexts)
+                {
+                    var {|ISO103:owned = contexts.CreateDbContext()|};
+                    var shared = contexts.OpenShared();
+                    var view = contexts.CreateView();
+                    // Close() of a type that is not a connection does not dispose it.
+                    var {|ISO103:session = new MyApp.TenantSession()|};
+                    session.Close();
+                    return owned.GetHashCode() + shared.GetHashCode() + view.GetHashCode();
+                }
+            }
+            """,
+            "isolation.session_types = MyApp.TenantSession");
+    }
+
+    [Fact]
+    public async Task Analyze_SessionCreatedIntoFieldNeverDisposed_ReportsISO103()
+    {
+        await Verifier<UndisposedSessionAnalyzer>.VerifyAsync(
+            """
+            using System;
+            using System.Data.Common;
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class AppDb : DbContext { }
+
+            public sealed class Bot
+            {
+                private readonly AppDb {|#0:_db|} = new AppDb();
+                public Task SaveAsync() => _db.SaveChangesAsync();
+            }
+
+            public sealed class Archiver : IDisposable
+            {
+                private readonly DbConnection {|#1:_connection|};
+                public Archiver(DbDataSource source) => _connection = source.OpenConnection();
+                public void Dispose() { }
+            }
+            """,
+            [
+                Verifier<UndisposedSessionAnalyzer>.Diagnostic(Descriptors.ISO103SessionFieldNotDisposed, 0)
+                    .WithArguments("_db", "AppDb", "Bot", "make 'Bot' implement IDisposable or IAsyncDisposable and dispose the field there"),
+                Verifier<UndisposedSessionAnalyzer>.Diagnostic(Descriptors.ISO103SessionFieldNotDisposed, 1)
+                    .WithArguments("_connection", "DbConnection", "Archiver", "dispose it in 'Archiver's Dispose or DisposeAsync"),
+            ]);
+    }
+
+    [Fact]
+    public async Task Analyze_SessionFieldsDisposedInjectedOrHandedOver_NoDiagnostic()
+    {
+        await Verifier<UndisposedSessionAnalyzer>.VerifyAsync("""
+            using System;
+            using System.Data.Common;
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class AppDb : DbContext { }
+            namespace MyApp { public sealed class TenantSession : IDisposable { public void Close() { } public void Dispose() { } } }
+
+            public sealed class Disposes : IAsyncDisposable
+            {
+                private readonly AppDb _db = new AppDb();
+                private DbConnection? _connection;
+                public void Open(DbDataSource source) => _connection = source.OpenConnection();
+                public async ValueTask DisposeAsync() { await _db.DisposeAsync(); _connection?.Close(); }
+            }
+
+            // Injected: the container owns it.
+            public sealed class Injected
+            {
+                private readonly AppDb _db;
+                public Injected(AppDb db) => _db = db;
+            }
+
+            // Handed to someone else, who may own it now.
+            public sealed class HandsOver
+            {
+                private readonly AppDb _db = new AppDb();
+                public AppDb Detach() => _db;
+            }
+            """);
+    }
 }

@@ -1,0 +1,281 @@
+using Isolation.Analyzers.Rules;
+using Isolation.Analyzers.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace Isolation.Analyzers.Tests.Rules;
+
+/// <summary>ISO006 (collections written on request paths) and ISO007 (fields assigned on request paths) of <see cref="SingletonHeldStateAnalyzer"/>.</summary>
+public sealed class SharedStateInSingletonTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Collections.Immutable;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Microsoft.AspNetCore.Http;
+        using Microsoft.Extensions.DependencyInjection;
+        using Microsoft.Extensions.Hosting;
+        using Microsoft.Extensions.Options;
+
+        """;
+
+    [Fact]
+    public async Task Analyze_RegisteredSingletonWritingPlainCollectionsAndFields_ReportsISO006AndISO007()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed record Line(string User, string Text);
+            public interface IChatService { IReadOnlyList<Line> Post(string user, string text); }
+
+            public sealed class ChatService : IChatService
+            {
+                private readonly List<Line> {|ISO006:_history|} = new();
+                private readonly Dictionary<string, string> {|ISO006:_byConversation|} = new();
+                private readonly HashSet<string> {|ISO006:_seen|} = new();
+                private readonly Queue<string> {|ISO006:_pending|} = new();
+                private readonly Dictionary<string, List<Line>> {|ISO006:_perUser|} = new();
+                private string? {|ISO007:_lastUser|};
+                private bool {|ISO007:_busy|};
+                public string? {|ISO007:Topic|} { get; set; }
+
+                public IReadOnlyList<Line> Post(string user, string text)
+                {
+                    _busy = true;
+                    _history.Add(new Line(user, text));
+                    _byConversation[user] = text;
+                    _seen.Add(user);
+                    _pending.Enqueue(text);
+                    _perUser[user].Add(new Line(user, text));
+                    _lastUser = user;
+                    Topic = text;
+                    return _history;
+                }
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services) => services.AddSingleton<IChatService, ChatService>();
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_RegisteredSingleton_MessageNamesTheRegistrationAndTheWriter()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(
+            Usings + """
+            public sealed class History
+            {
+                private readonly List<string> {|#0:_lines|} = new();
+                private int {|#1:_count|};
+                public void Add(string line) { _lines.Add(line); _count = _count + 1; }
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.AddSingleton<History>();
+                }
+            }
+            """,
+            [
+                Verifier<SingletonHeldStateAnalyzer>.Diagnostic(Descriptors.ISO006SharedCollectionInRegisteredSingleton, 0)
+                    .WithArguments("History", "registered as a singleton by AddSingleton at Test0.cs:22", "field", "_lines", "Add"),
+                Verifier<SingletonHeldStateAnalyzer>.Diagnostic(Descriptors.ISO007MutableFieldInRegisteredSingleton, 1)
+                    .WithArguments("History", "registered as a singleton by AddSingleton at Test0.cs:22", "_count", "Add"),
+            ]);
+    }
+
+    [Fact]
+    public async Task Analyze_MiddlewareAndHostedServiceWritingFromRequestPaths_ReportsISO006AndISO007()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class AuditMiddleware
+            {
+                private readonly RequestDelegate _next;
+                private readonly List<string> {|ISO006:_paths|} = new();
+                private int {|ISO007:_requests|};
+                public AuditMiddleware(RequestDelegate next) => _next = next;
+                public Task InvokeAsync(HttpContext context) { _requests++; _paths.Add("x"); return _next(context); }
+            }
+
+            // A hosted service that requests also call (injected as itself): its public method is a request path.
+            public sealed class Notifier : BackgroundService
+            {
+                private readonly List<string> {|ISO006:_queued|} = new();
+                public void Queue(string message) => _queued.Add(message);
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_ProtectedOrSharedByDesignState_NoDiagnostic()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class ChatOptions { public int MaxTurns { get; set; } }
+
+            public sealed class SafeService
+            {
+                private readonly object _gate = new();
+                private readonly SemaphoreSlim _semaphore = new(1, 1);
+                private readonly List<string> _locked = new();
+                private readonly List<string> _monitored = new();
+                private readonly Dictionary<string, int> _semaphored = new();
+                private readonly ConcurrentDictionary<string, string> _byConnection = new();
+                private readonly Lazy<List<string>> _lazy = new(() => new List<string>());
+                private readonly List<string> _initialised = new();
+                private readonly List<string> _readOnly = new() { "help" };
+                private ImmutableList<string> _snapshot = ImmutableList<string>.Empty;
+                private readonly IOptionsMonitor<ChatOptions> _monitor;
+                private ChatOptions _options;
+                private ChatOptions _changed;
+                private int _count;
+                private bool _flag;
+                private volatile bool _stopping;
+                private string _mode;
+
+                public SafeService(IOptionsMonitor<ChatOptions> monitor)
+                {
+                    _monitor = monitor;
+                    _options = monitor.CurrentValue;
+                    _changed = monitor.CurrentValue;
+                    _mode = "chat";
+                    monitor.OnChange(o => _changed = o);
+                    Initialise();
+                }
+
+                private void Initialise() { _initialised.Add("ready"); _mode = "ready"; }
+
+                public void Connect(string connectionId, string user) => _byConnection[connectionId] = user;
+                public void Disconnect(string connectionId) => _byConnection.TryRemove(connectionId, out _);
+
+                public async Task WriteAsync(string text)
+                {
+                    lock (_gate) { _locked.Add(text); }
+                    Monitor.Enter(_gate);
+                    try { _monitored.Add(text); } finally { Monitor.Exit(_gate); }
+                    await _semaphore.WaitAsync();
+                    try { _semaphored[text] = 1; } finally { _semaphore.Release(); }
+                    Interlocked.Increment(ref _count);
+                    Volatile.Write(ref _flag, true);
+                    _stopping = true;
+                    _snapshot = ImmutableList.Create(text);
+                    _options = _monitor.CurrentValue;
+                    _ = _lazy.Value.Count + _readOnly.Count + _snapshot.Count + _changed.MaxTurns + _mode.Length + _options.MaxTurns + _initialised.Count;
+                }
+            }
+
+            public sealed class Indexer : BackgroundService
+            {
+                private readonly List<string> _batch = new();
+                private DateTime _startedAt;
+                public override Task StartAsync(CancellationToken cancellationToken) { _startedAt = DateTime.UtcNow; return base.StartAsync(cancellationToken); }
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) { _batch.Add(_startedAt.ToString()); return Task.CompletedTask; }
+            }
+
+            // Scoped: one instance per request, its state is the request's own.
+            public sealed class Conversation
+            {
+                private readonly List<string> _lines = new();
+                private string? _last;
+                public void Add(string line) { _lines.Add(line); _last = line; }
+            }
+
+            // A type that is no framework collection, whatever its method names say.
+            public sealed class Ledger { public void Add(string line) { } public void Clear() { } }
+            public sealed class LedgerService
+            {
+                private readonly Ledger _ledger = new();
+                public void Post(string line) { _ledger.Add(line); _ledger.Clear(); }
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.AddSingleton<SafeService>();
+                    services.AddHostedService<Indexer>();
+                    services.AddScoped<Conversation>();
+                    services.AddSingleton<LedgerService>();
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_SingletonTypesFromEditorConfig_ReportsAndSeverityIsConfigurable()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(
+            Usings + """
+            namespace MyApp.Stores
+            {
+                public sealed class MessageStore { private readonly List<string> {|#0:_lines|} = new(); public void Add(string line) => _lines.Add(line); }
+                public sealed class Other { private readonly List<string> _lines = new(); public void Add(string line) => _lines.Add(line); }
+            }
+            """,
+            [
+                Verifier<SingletonHeldStateAnalyzer>.Diagnostic(Descriptors.ISO006SharedCollectionInSingleton, 0)
+                    .WithSeverity(DiagnosticSeverity.Warning)
+                    .WithArguments("MessageStore", "isolation.singleton_types", "field", "_lines", "Add"),
+            ],
+            "isolation.singleton_types = MyApp.Stores.*Store\ndotnet_diagnostic.ISO006.severity = warning");
+    }
+
+    [Fact]
+    public async Task Analyze_ObjectCreatedOnceInTopLevelStatements_IsSingleton()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyExecutableAsync("""
+            using System.Collections.Generic;
+
+            var bot = new Bot();
+            for (var i = 0; i < 3; i++)
+            {
+                var perTurn = new Turn();
+                perTurn.Add("x");
+                bot.Handle("user", "hello");
+            }
+
+            public sealed class Bot
+            {
+                private readonly Dictionary<string, List<string>> {|ISO006:_conversations|} = new();
+                public void Handle(string user, string text) => _conversations[user] = new List<string> { text };
+            }
+
+            public sealed class Turn
+            {
+                private readonly List<string> _lines = new();
+                public void Add(string line) => _lines.Add(line);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_PrivateMethodPassedAsCallback_IsARequestPath()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class Poller : IDisposable
+            {
+                private readonly Timer _timer;
+                private int {|ISO007:_ticks|};
+                private string _name;
+                public Poller() { _timer = new Timer(OnTick, null, 0, 1000); Rename("poller"); }
+                // Called from the constructor only: initialisation, not a request path.
+                private void Rename(string name) => _name = name;
+                // Passed as a callback: runs on a timer thread whenever it fires.
+                private void OnTick(object? state) => _ticks = _ticks + _name.Length;
+                private bool _disposed;
+                public void Dispose() => Dispose(true);
+                // The dispose pattern's Dispose(bool) is disposal, not a request path.
+                private void Dispose(bool disposing) { _disposed = true; _timer.Dispose(); }
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services) => services.AddSingleton<Poller>();
+            }
+            """);
+    }
+}
