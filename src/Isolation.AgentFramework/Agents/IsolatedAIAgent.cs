@@ -29,6 +29,8 @@ namespace Isolation.AgentFramework;
 /// </example>
 public sealed class IsolatedAIAgent : DelegatingAIAgent
 {
+    private const string OperationNameTag = "gen_ai.operation.name";
+
     private readonly ConcurrentRunBehavior _concurrentRuns;
     private readonly bool _emitUpdates;
 
@@ -188,7 +190,9 @@ public sealed class IsolatedAIAgent : DelegatingAIAgent
             return;
         }
 
-        var isAgentSpan = activity.OperationName.StartsWith(AgentFrameworkTelemetry.InvokeAgentOperation, StringComparison.Ordinal);
+        // OpenTelemetryAgent names its span "invoke_agent <agent>" (display name) and tags gen_ai.operation.name; its operation name is not stable.
+        var isAgentSpan = activity.DisplayName.StartsWith(AgentFrameworkTelemetry.InvokeAgentOperation, StringComparison.Ordinal)
+            || string.Equals(activity.GetTagItem(OperationNameTag) as string, AgentFrameworkTelemetry.InvokeAgentOperation, StringComparison.Ordinal);
         var isScopeSpan = string.Equals(activity.Source.Name, IsolationTelemetry.ActivitySourceName, StringComparison.Ordinal);
         if (!isAgentSpan && !isScopeSpan)
         {

@@ -9,6 +9,6 @@ public static class AgentFrameworkTelemetry
     /// <summary>The agent's name: <c>gen_ai.agent.name</c>.</summary>
     public const string AgentNameTag = "gen_ai.agent.name";
 
-    /// <summary>The operation name Agent Framework's <c>OpenTelemetryAgent</c> gives its run span: <c>invoke_agent</c>.</summary>
+    /// <summary>The GenAI operation of Agent Framework's <c>OpenTelemetryAgent</c> run span (<c>gen_ai.operation.name</c>, and the start of its display name): <c>invoke_agent</c>.</summary>
     public const string InvokeAgentOperation = "invoke_agent";
 }
