@@ -11,8 +11,10 @@ public sealed class SqlAgentSessionStoreTests
 
     public static TheoryData<StoreKind> SqlStores => new() { StoreKind.Sqlite, StoreKind.Postgres };
 
+    public static TheoryData<StoreKind> AllStores => new() { StoreKind.Memory, StoreKind.Sqlite, StoreKind.Postgres };
+
     [Theory]
-    [MemberData(nameof(SqlStores))]
+    [MemberData(nameof(AllStores))]
     public async Task SaveSessionAsync_StaleCopy_ThrowsConflictAndKeepsNewerHistory(StoreKind kind)
     {
         await using var host = await AgentTestHost.CreateAsync(kind);
@@ -39,7 +41,7 @@ public sealed class SqlAgentSessionStoreTests
     }
 
     [Theory]
-    [MemberData(nameof(SqlStores))]
+    [MemberData(nameof(AllStores))]
     public async Task SaveSessionAsync_SameSessionTwice_AdvancesVersion(StoreKind kind)
     {
         await using var host = await AgentTestHost.CreateAsync(kind);
