@@ -75,6 +75,58 @@ public sealed class IsolatedAIAgentTests
     }
 
     [Fact]
+    public async Task RunAsync_SessionOfAnotherLiveScopeOfTheSameUser_IsCrossScopeAccess()
+    {
+        await using var host = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Enforce);
+        var (first, session) = await Task.Run(
+            async () =>
+            {
+                var scope = host.Factory.CreateScope(new UserExecutionContext("alice"));
+                return (scope, await host.Agent.CreateSessionAsync(Ct));
+            },
+            Ct);
+        await using var firstScope = first;
+
+        await using var second = host.Factory.CreateScope(new UserExecutionContext("alice"));
+        var ex = await Assert.ThrowsAsync<IsolationViolationException>(() => host.Agent.RunAsync("hi", session, cancellationToken: Ct));
+
+        Assert.Equal(ViolationKind.CrossScopeAccess, ex.Kind);
+        Assert.Contains("another live run", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_QueuedRunCancelled_StopsWaitingAndLeavesTheConversationUsable()
+    {
+        await using var host = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Enforce);
+        var firstInside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        host.Model.BeforeAnswer = async _ =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                firstInside.SetResult();
+                await releaseFirst.Task.WaitAsync(Bound);
+            }
+        };
+
+        await using var scope = host.Factory.CreateScope(new UserExecutionContext("alice"));
+        var session = await host.Agent.CreateSessionAsync(Ct);
+        var first = host.Agent.RunAsync("first", session, cancellationToken: Ct);
+        await firstInside.Task.WaitAsync(Bound, Ct);
+        using var cancel = new CancellationTokenSource();
+        var queued = host.Agent.RunAsync("queued", session, cancellationToken: cancel.Token);
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+        releaseFirst.SetResult();
+        await first.WaitAsync(Bound, Ct);
+        var third = await host.Agent.RunAsync("third", session, cancellationToken: Ct);
+
+        Assert.Equal("answer to 'third' after 2 user messages", third.Text);
+    }
+
+    [Fact]
     public async Task RunAsync_SessionLoadedInOwnScope_NoViolation()
     {
         await using var host = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Enforce);
@@ -341,5 +393,45 @@ public sealed class IsolatedAIAgentTests
         {
             Assert.All(stopped.SelectMany(a => a.TagObjects), t => Assert.DoesNotContain("private question", t.Value?.ToString() ?? string.Empty, StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task RunAsync_WithoutOpenTelemetryAgent_EnrichesTheScopeSpan()
+    {
+        var stopped = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == IsolationTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                lock (stopped)
+                {
+                    stopped.Add(a);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var host = await AgentTestHost.CreateAsync(StoreKind.Memory);
+
+        string runId;
+        await using (var scope = host.Factory.CreateScope(new UserExecutionContext("alice")))
+        {
+            runId = scope.Context.RunId;
+            var key = new AgentSessionStoreKey("conv-7");
+            var session = await host.Store.GetOrCreateSessionAsync(host.Agent, key, Ct);
+            await host.Store.SaveSessionAsync(host.Agent, key, session, Ct);
+            await host.Agent.RunAsync("private words", session, cancellationToken: Ct);
+        }
+
+        Activity span;
+        lock (stopped)
+        {
+            span = stopped.Single(a => a.OperationName == IsolationTelemetry.ScopeActivityName && Equals(a.GetTagItem(IsolationTelemetry.RunIdTag), runId));
+        }
+
+        Assert.Equal("conv-7", span.GetTagItem(AgentFrameworkTelemetry.ConversationIdTag));
+        Assert.Equal("support", span.GetTagItem(AgentFrameworkTelemetry.AgentNameTag));
+        Assert.All(span.TagObjects, t => Assert.DoesNotContain("private words", t.Value?.ToString() ?? string.Empty, StringComparison.Ordinal));
     }
 }

@@ -129,6 +129,22 @@ public sealed class OwnerCheckedAgentSessionStoreTests
     }
 
     [Fact]
+    public async Task DeleteSessionAsync_StolenIdInEnforce_Throws()
+    {
+        await using var host = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Enforce);
+        await host.TurnAsync("alice", "c-alice", "my secret", Ct);
+
+        await using (host.Factory.CreateScope(new UserExecutionContext("mallory")))
+        {
+            var ex = await Assert.ThrowsAsync<IsolationViolationException>(
+                async () => await host.Store.DeleteSessionAsync(host.Agent, new AgentSessionStoreKey("c-alice"), Ct));
+            Assert.Equal(ViolationKind.CrossScopeAccess, ex.Kind);
+        }
+
+        Assert.Equal(["my secret"], await host.HistoryAsync("alice", "c-alice", Ct));
+    }
+
+    [Fact]
     public async Task DeleteSessionAsync_OwnConversation_RemovesIt()
     {
         await using var host = await AgentTestHost.CreateAsync(StoreKind.Memory);
@@ -176,6 +192,18 @@ public sealed class OwnerCheckedAgentSessionStoreTests
 
         Assert.NotNull(session);
         Assert.Equal(0, host.Monitor.TotalViolations);
+    }
+
+    [Fact]
+    public async Task SaveSessionAsync_InOff_StillRecordsTheOwner()
+    {
+        await using var off = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Off);
+        await off.TurnAsync("alice", "c-alice", "hello", Ct);
+        await using var scope = off.Factory.CreateScope(new UserExecutionContext("alice"));
+        var session = await off.Store.GetSessionAsync(off.Agent, new AgentSessionStoreKey("c-alice"), Ct);
+
+        Assert.Equal("alice", session!.StateBag.GetValue<string>("isolation.owner"));
+        Assert.Equal("c-alice", session.StateBag.GetValue<string>("isolation.conversation"));
     }
 
     [Fact]

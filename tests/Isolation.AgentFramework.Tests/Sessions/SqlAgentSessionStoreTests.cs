@@ -100,6 +100,28 @@ public sealed class SqlAgentSessionStoreTests
     }
 
     [Theory]
+    [MemberData(nameof(AllStores))]
+    public async Task SaveSessionAsync_TwoNewSessionsOfDifferentUsersUnderOneId_SecondThrowsConflict(StoreKind kind)
+    {
+        await using var host = await AgentTestHost.CreateAsync(kind);
+        var key = new AgentSessionStoreKey("c-race");
+
+        // Straight on the inner store, as when both first saves passed the owner check at the same instant.
+        await using (host.Factory.CreateScope(new UserExecutionContext("alice")))
+        {
+            await host.InnerStore.SaveSessionAsync(host.Agent, key, await host.Agent.CreateSessionAsync(Ct), Ct);
+        }
+
+        await using (host.Factory.CreateScope(new UserExecutionContext("mallory")))
+        {
+            var ex = await Assert.ThrowsAsync<AgentSessionConflictException>(
+                async () => await host.InnerStore.SaveSessionAsync(host.Agent, key, await host.Agent.CreateSessionAsync(Ct), Ct));
+            Assert.Contains("already stored", ex.Message, StringComparison.Ordinal);
+            Assert.Equal(0, ex.ExpectedVersion);
+        }
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("sessions; DROP TABLE users")]
     [InlineData("1sessions")]
