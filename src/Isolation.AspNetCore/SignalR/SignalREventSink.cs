@@ -12,9 +12,11 @@ namespace Isolation.AspNetCore.SignalR;
 /// hub filter of <c>AddSignalR().AddIsolation()</c> when a connection of an authenticated user connects.
 /// </summary>
 /// <remarks>
-/// A full queue refuses the newest event (<see cref="TryWrite"/> returns <see langword="false"/>, which the registry
-/// counts on <c>isolation.events.dropped</c>); with <see cref="EventQueueFullMode.CloseConnection"/> it also aborts the
-/// connection. A send that takes longer than <see cref="EventDeliveryOptions.SendTimeout"/> aborts the connection. The
+/// A full queue (<see cref="EventDeliveryOptions.QueueCapacity"/> events waiting) refuses the newest event:
+/// <see cref="TryWrite"/> returns <see langword="false"/>, which the registry counts on <c>isolation.events.dropped</c>
+/// (reason <c>sink_rejected</c>); with <see cref="EventQueueFullMode.CloseConnection"/> it also aborts the connection. A
+/// run's terminal event is never refused for a full queue (it may exceed the capacity by one per run), so a slow client
+/// still learns how each of its runs ended. A send that takes longer than <see cref="EventDeliveryOptions.SendTimeout"/> aborts the connection. The
 /// connection leaves the registry when it disconnects or is aborted; events still queued then are dropped and counted in
 /// <see cref="DroppedCount"/>.
 /// </remarks>
@@ -24,6 +26,8 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
     private readonly string _method;
     private readonly Channel<EventEnvelope> _queue;
     private readonly bool _closeWhenFull;
+    private readonly int _capacity;
+    private int _queued;
     private readonly TimeSpan _sendTimeout;
     private readonly Action _abortConnection;
     private readonly IsolationMonitor _monitor;
@@ -55,9 +59,9 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
         _abortConnection = abortConnection;
         _monitor = monitor;
         _logger = logger;
-        _queue = Channel.CreateBounded<EventEnvelope>(new BoundedChannelOptions(delivery.QueueCapacity)
+        _capacity = delivery.QueueCapacity;
+        _queue = Channel.CreateUnbounded<EventEnvelope>(new UnboundedChannelOptions
         {
-            FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
             SingleWriter = false,
             AllowSynchronousContinuations = false,
@@ -81,7 +85,7 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
 
     /// <summary>
     /// Queues an envelope of this connection's user without waiting. An envelope of another user is refused and reported
-    /// as <see cref="ViolationKind.EventLeak"/>; a full queue refuses the envelope.
+    /// as <see cref="ViolationKind.EventLeak"/>; a full queue refuses the envelope unless it is a terminal event.
     /// </summary>
     /// <param name="envelope">The envelope.</param>
     /// <returns><see langword="true"/> when the envelope was queued (not proof of delivery).</returns>
@@ -95,11 +99,20 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
             return false;
         }
 
-        if (_queue.Writer.TryWrite(envelope))
+        if (Interlocked.Increment(ref _queued) <= _capacity || AgentEventTypes.IsTerminal(envelope.Type))
         {
-            return true;
+            if (_queue.Writer.TryWrite(envelope))
+            {
+                return true;
+            }
+
+            // Stopped: the connection is gone.
+            Interlocked.Decrement(ref _queued);
+            Interlocked.Increment(ref _dropped);
+            return false;
         }
 
+        Interlocked.Decrement(ref _queued);
         Interlocked.Increment(ref _dropped);
         if (_closeWhenFull && Volatile.Read(ref _stopping) == 0)
         {
@@ -155,6 +168,7 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
             {
                 while (!_stop.IsCancellationRequested && reader.TryRead(out var envelope))
                 {
+                    Interlocked.Decrement(ref _queued);
                     arguments[0] = envelope;
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                     timeout.CancelAfter(_sendTimeout);
