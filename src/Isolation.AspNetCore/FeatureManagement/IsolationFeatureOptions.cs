@@ -21,8 +21,8 @@ public sealed class IsolationFeatureOptions
     public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Gets or sets the mode of a user whose first evaluation has not finished yet, of a user the flag assigns no variant,
-    /// and of a user whose evaluation failed.
+    /// Gets or sets the mode of a user whose first evaluation has not finished yet, and of a user the flag assigns no
+    /// variant (or a variant that is no mode). A failed evaluation keeps the user's current mode.
     /// </summary>
     /// <value>The default value is <see cref="IsolationMode.Observe"/> (checked and reported, never thrown).</value>
     public IsolationMode FallbackMode { get; set; } = IsolationMode.Observe;

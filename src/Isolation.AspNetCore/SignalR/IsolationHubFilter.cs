@@ -75,13 +75,13 @@ internal sealed class IsolationHubFilter : IHubFilter
             throw;
         }
 
-        if (stream is null || result is null)
+        if (stream is not null && result is not null && stream.Wrap(result, lease) is { } wrapped)
         {
-            await lease.DisposeAsync().ConfigureAwait(false);
-            return result;
+            return wrapped;
         }
 
-        return stream.Wrap(result, lease);
+        await lease.DisposeAsync().ConfigureAwait(false);
+        return result;
     }
 
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)

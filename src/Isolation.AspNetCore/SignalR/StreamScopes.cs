@@ -13,7 +13,8 @@ internal abstract class StreamScopes
 {
     private static readonly ConcurrentDictionary<MethodInfo, StreamScopes?> Adapters = new();
 
-    public abstract object Wrap(object stream, ScopeLease lease);
+    /// <summary>Wraps the stream, or returns <see langword="null"/> when the method returned something else.</summary>
+    public abstract object? Wrap(object stream, ScopeLease lease);
 
     /// <summary>Returns the adapter for a hub method that returns a stream, or <see langword="null"/> for any other method.</summary>
     public static StreamScopes? For(MethodInfo method) => Adapters.GetOrAdd(method, static m => Create(m.ReturnType));
@@ -44,12 +45,12 @@ internal abstract class StreamScopes
 
     private sealed class AsyncEnumerableScopes<T> : StreamScopes
     {
-        public override object Wrap(object stream, ScopeLease lease) => new ScopedAsyncEnumerable<T>((IAsyncEnumerable<T>)stream, lease);
+        public override object? Wrap(object stream, ScopeLease lease) => stream is IAsyncEnumerable<T> items ? new ScopedAsyncEnumerable<T>(items, lease) : null;
     }
 
     private sealed class ChannelReaderScopes<T> : StreamScopes
     {
-        public override object Wrap(object stream, ScopeLease lease) => new ScopedChannelReader<T>((ChannelReader<T>)stream, lease);
+        public override object? Wrap(object stream, ScopeLease lease) => stream is ChannelReader<T> reader ? new ScopedChannelReader<T>(reader, lease) : null;
     }
 
     private sealed class ScopedAsyncEnumerable<T>(IAsyncEnumerable<T> inner, ScopeLease lease) : IAsyncEnumerable<T>

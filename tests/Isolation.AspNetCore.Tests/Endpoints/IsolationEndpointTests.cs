@@ -83,6 +83,18 @@ public sealed class IsolationEndpointTests
                 return scope.DeadlineExceeded ? "deadline" : "no deadline";
             }).WithIsolation();
 
+            app.MapGet("/wait", async (IsolationScope scope, Gate gate) =>
+            {
+                lock (gate.Scopes)
+                {
+                    gate.Scopes.Add(scope);
+                }
+
+                gate.Held.TrySetResult();
+                await Task.Delay(Timeout.InfiniteTimeSpan, scope.Aborted);
+                return "unreachable";
+            }).WithIsolation();
+
             var group = app.MapGroup("/group").WithIsolation();
             group.MapGet("/twice", (IsolationScope scope) => scope.Context.UserId).WithIsolation();
             group.MapGet("/once", (IsolationScope scope) => scope.Context.UserId);
@@ -205,6 +217,24 @@ public sealed class IsolationEndpointTests
         using var client = host.CreateClient("alice");
 
         Assert.Equal("deadline", await client.GetStringAsync("/slow", Ct));
+    }
+
+    [Fact]
+    public async Task WithIsolation_ClientDisconnects_ScopeAbortedAndDisposed()
+    {
+        await using var host = await StartAsync();
+        var gate = host.Services.GetRequiredService<Gate>();
+        using var client = host.CreateClient("alice");
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var request = client.GetAsync("/wait", cancel.Token);
+        await gate.Held.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        var scope = Assert.Single(gate.Scopes);
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        await Poll.UntilAsync(() => scope.IsDisposed, "the scope of a request whose client went away is aborted and disposed");
+        Assert.False(scope.DeadlineExceeded);
     }
 
     [Fact]

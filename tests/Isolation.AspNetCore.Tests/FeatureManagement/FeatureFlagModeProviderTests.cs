@@ -174,7 +174,7 @@ public sealed class FeatureFlagModeProviderTests
         const string Json = """
             { "feature_management": { "feature_flags": [ {
               "id": "Isolation.Mode", "enabled": true,
-              "variants": [ { "name": "strict", "configuration_value": "Enforce" } ],
+              "variants": [ { "name": "strict", "configuration_value": "enforce" } ],
               "allocation": { "default_when_enabled": "strict" } } ] } }
             """;
         await using var services = Build(Json);
@@ -188,6 +188,44 @@ public sealed class FeatureFlagModeProviderTests
         await using var services = Build("{}", configure: o => o.FallbackMode = IsolationMode.Enforce);
 
         Assert.Equal(IsolationMode.Enforce, await services.GetRequiredService<FeatureFlagModeProvider>().RefreshAsync("user-1", Ct));
+    }
+
+    [Fact]
+    public async Task GetMode_MoreUsersThanMaxCachedUsers_CacheEmptiedAndRefilled()
+    {
+        await using var services = Build(Flag(100), configure: o => o.MaxCachedUsers = 2);
+        var provider = services.GetRequiredService<FeatureFlagModeProvider>();
+        await provider.RefreshAsync("user-1", Ct);
+        await provider.RefreshAsync("user-2", Ct);
+        Assert.Equal(IsolationMode.Enforce, provider.GetMode(new UserExecutionContext("user-1")));
+
+        provider.GetMode(new UserExecutionContext("user-3")); // a third user: the cache is emptied first
+
+        Assert.Equal(IsolationMode.Observe, provider.GetMode(new UserExecutionContext("user-2"))); // evicted: fallback again
+    }
+
+    [Theory]
+    [InlineData("FallbackMode")]
+    [InlineData("MaxCachedUsers")]
+    [InlineData("FeatureName")]
+    public void AddIsolationFeatureManagement_InvalidOption_ValidationNamesIt(string option)
+    {
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddFeatureManagement();
+        services.AddIsolationFeatureManagement(o =>
+        {
+            switch (option)
+            {
+                case "FallbackMode": o.FallbackMode = (IsolationMode)42; break;
+                case "MaxCachedUsers": o.MaxCachedUsers = 0; break;
+                default: o.FeatureName = " "; break;
+            }
+        });
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => provider.GetRequiredService<FeatureFlagModeProvider>());
+
+        Assert.Contains(option, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -165,10 +165,40 @@ public sealed class IsolationHubFilterTests
         Assert.Equal("alice", await alice.InvokeAsync<string>("Owner", Ct));
         var ex = await Assert.ThrowsAsync<HubException>(() => bob.InvokeAsync<string>("Owner", Ct));
 
-        Assert.Contains("isolation violation", ex.Message, StringComparison.Ordinal);
+        Assert.Matches(@"isolation violation \((use_after_dispose|cross_scope_access|use_after_return)\)", ex.Message);
         Assert.DoesNotContain("alice", ex.Message, StringComparison.Ordinal); // the client never learns whose agent it was
         Assert.True(monitor.TotalViolations >= 1);
         RetainingHub.Kept = null;
+    }
+
+    [Fact]
+    public async Task OnConnectedAsync_RegisterConnectionsFalse_NoConnectionRegisteredButScopesStillOpen()
+    {
+        await using var host = await SignalRHosts.StartAsync(s => s.AddSignalR().AddIsolation(o => o.RegisterConnections = false));
+        await using var alice = await host.ConnectedAsync("alice");
+
+        Assert.StartsWith("alice|", await alice.InvokeAsync<string>("WhoAmI", Ct), StringComparison.Ordinal);
+        Assert.Equal(0, host.Services.GetRequiredService<IConnectionRegistry>().ConnectionCount);
+    }
+
+    [Theory]
+    [InlineData("ClientMethod")]
+    [InlineData("InvocationDeadline")]
+    public async Task AddIsolation_InvalidOption_HostStartFailsNamingIt(string option)
+    {
+        var ex = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => SignalRHosts.StartAsync(s => s.AddSignalR().AddIsolation(o =>
+        {
+            if (option == "ClientMethod")
+            {
+                o.ClientMethod = "";
+            }
+            else
+            {
+                o.InvocationDeadline = TimeSpan.Zero;
+            }
+        })));
+
+        Assert.Contains(option, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,7 +32,10 @@ internal sealed class TestHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestHost> StartAsync(Action<IServiceCollection> configureServices, Action<WebApplication> map)
+    public static Task<TestHost> StartAsync(Action<IServiceCollection> configureServices, Action<WebApplication> map)
+        => StartAsync((WebApplicationBuilder b) => configureServices(b.Services), map);
+
+    public static async Task<TestHost> StartAsync(Action<WebApplicationBuilder> configure, Action<WebApplication> map)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
@@ -41,7 +44,7 @@ internal sealed class TestHost : IAsyncDisposable
             .AddScheme<AuthenticationSchemeOptions, HeaderAuthenticationHandler>(HeaderAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.Services.AddSingleton<IUserIdProvider, QueryUserIdProvider>();
-        configureServices(builder.Services);
+        configure(builder);
         var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
