@@ -93,6 +93,20 @@ public sealed partial class AspNetCoreDocsTests
     }
 
     [Fact]
+    public void LogTable_ListsEveryLoggerMessageEventId()
+    {
+        var doc = File.ReadAllText(DocsFile("aspnetcore.md"));
+        var ids = typeof(FeatureFlagModeProvider).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
+            .Select(m => m.GetCustomAttributes(typeof(Microsoft.Extensions.Logging.LoggerMessageAttribute), false).Cast<Microsoft.Extensions.Logging.LoggerMessageAttribute>().SingleOrDefault())
+            .Where(a => a is not null)
+            .ToArray();
+
+        Assert.Equal(5, ids.Length);
+        Assert.All(ids, id => Assert.Contains($"| {id!.EventId} | `{id.EventName}` | {id.Level} |", doc, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Readme_LinksThisPage()
     {
         var readme = File.ReadAllText(DocsFile("README.md"));
