@@ -25,6 +25,13 @@ public static class AspNetCoreGoals
             lines.Add($"{(ratio <= 1.3 ? "MET" : "MISSED")}: hub invocation with the isolation filter <= 1.3x without — {Mean(isolated) / 1000:0.0} vs {Mean(plain) / 1000:0.0} us: {ratio:0.00}x");
         }
 
+        var sink = Find(reports, nameof(SignalRDeliveryBenchmark), nameof(SignalRDeliveryBenchmark.RegistryToSignalRSink));
+        var direct = Find(reports, nameof(SignalRDeliveryBenchmark), nameof(SignalRDeliveryBenchmark.PlainClientsClient));
+        if (sink is not null && direct is not null)
+        {
+            lines.Add($"REPORTED: delivery to one SignalR connection among 1,000 through the registry vs a plain Clients.Client send (no goal) — {Mean(sink) / 1000:0.0} vs {Mean(direct) / 1000:0.0} us: {Mean(sink) / Mean(direct):0.00}x");
+        }
+
         return lines;
     }
 
