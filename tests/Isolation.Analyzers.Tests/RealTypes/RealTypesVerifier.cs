@@ -43,6 +43,9 @@ internal static class RealTypesVerifier<TAnalyzer>
         public Test()
         {
             ReferenceAssemblies = new ReferenceAssemblies("net10.0");
+
+            // ISO003 and ISO201 have a live and a compilation-end descriptor under one id: markup means the first.
+            MarkupOptions = MarkupOptions.UseFirstDescriptor;
         }
     }
 }
