@@ -105,7 +105,6 @@ public sealed class EdgeIsolationTests
             o.MaxConcurrentRunsPerUser = 1;
             o.DefaultDeadline = TimeSpan.FromSeconds(1);
         }));
-        using var ended = new MetricCollector<double>(host.Metrics.Meter, IsolationTelemetry.ScopeDuration);
         var (sink, registration) = Connect(host, "alice");
         using var _ = registration;
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -142,7 +141,6 @@ public sealed class EdgeIsolationTests
             o.DefaultDeadline = TimeSpan.FromSeconds(1);
             o.AbandonedWorkTimeout = TimeSpan.FromSeconds(5);
         }));
-        using var ended = new MetricCollector<double>(host.Metrics.Meter, IsolationTelemetry.ScopeDuration);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var never = new TaskCompletionSource();
 
@@ -173,7 +171,6 @@ public sealed class EdgeIsolationTests
             o.DefaultDeadline = TimeSpan.FromSeconds(1);
         }));
         using var abandoned = new MetricCollector<int>(host.Metrics.Meter, IsolationTelemetry.RunsAbandoned);
-        using var ended = new MetricCollector<double>(host.Metrics.Meter, IsolationTelemetry.ScopeDuration);
         var (sink, registration) = Connect(host, "bob");
         using var _ = registration;
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
