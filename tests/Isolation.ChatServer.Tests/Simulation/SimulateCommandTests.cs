@@ -97,7 +97,10 @@ public sealed class SimulateCommandTests
     [InlineData(new[] { "--failure-rate", "ten" }, "--failure-rate must be a number from 0 to 1")]
     [InlineData(new[] { "--seed", "x" }, "--seed must be a whole number")]
     [InlineData(new[] { "--users" }, "Option --users needs a value")]
-    [InlineData(new[] { "--speed", "3" }, "Unknown option '--speed'")]
+    [InlineData(new[] { "--users", "--runs", "5" }, "--users must be a whole number from 1 to 2000; got '--runs'.")]
+    [InlineData(new[] { "--seed" }, "Option --seed needs a value: --seed <S>")]
+    [InlineData(new[] { "--speed", "3" }, "Unknown option '--speed'. Options are --users, --runs, --failure-rate and --seed.")]
+    [InlineData(new[] { "fast" }, "Unknown command or argument 'fast'")]
     public async Task RunAsync_BadOption_ExitCode2WithMessageAndUsage(string[] args, string message)
     {
         using var output = new StringWriter();
@@ -107,33 +110,64 @@ public sealed class SimulateCommandTests
 
         Assert.Equal(SimulateCommand.BadUsage, exitCode);
         Assert.Contains("simulate: " + message, error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("Usage: dotnet run --project samples/ChatServer -- simulate", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Usage:", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dotnet run --project samples/ChatServer -- simulate [options]", error.ToString(), StringComparison.Ordinal);
         Assert.Empty(output.ToString());
     }
 
-    [Fact]
-    public async Task RunAsync_Help_PrintsUsageExitCode0()
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public async Task RunAsync_Help_PrintsUsageExitCode0(string help)
     {
         using var output = new StringWriter();
-        Assert.Equal(0, await SimulateCommand.RunAsync(["--help"], output, TextWriter.Null, Ct));
-        Assert.Contains("--failure-rate R", output.ToString(), StringComparison.Ordinal);
+        using var error = new StringWriter();
+
+        Assert.Equal(0, await SimulateCommand.RunAsync([help], output, error, Ct));
+
+        var text = output.ToString();
+        Assert.Contains("dotnet run --project samples/ChatServer -- simulate [options]", text, StringComparison.Ordinal);
+        Assert.Contains("--users <N>", text, StringComparison.Ordinal);
+        Assert.Contains("--failure-rate <R>", text, StringComparison.Ordinal);
+        Assert.Contains("[default: 0.1]", text, StringComparison.Ordinal);
+        Assert.Contains("2 for bad options", text, StringComparison.Ordinal);
+        Assert.Empty(error.ToString());
     }
 
     [Fact]
-    public void Parse_Defaults_100Users1000RunsTenPercentSeed1()
+    public void Bind_NoOptions_100Users1000RunsTenPercentSeed1()
     {
-        var options = SimulationOptions.Parse([], out var error, out _)!;
-        Assert.Null(error);
-        Assert.Equal(new SimulationOptions { Users = 100, Runs = 1000, FailureRate = 0.1, Seed = 1 }, options);
+        var command = new SimulateCommand();
+        var result = command.Parse([]);
+        Assert.Empty(result.Errors);
+        Assert.Equal(new SimulationOptions { Users = 100, Runs = 1000, FailureRate = 0.1, Seed = 1 }, command.Bind(result));
     }
 
     [Fact]
-    public void Parse_EqualsFormAndUsersOnly_RunsDefaultToTenPerUser()
+    public void Bind_EqualsFormAndUsersOnly_RunsDefaultToTenPerUser()
     {
-        var options = SimulationOptions.Parse(["--users=7", "--seed=-3"], out _, out _)!;
+        var command = new SimulateCommand();
+        var options = command.Bind(command.Parse(["--users=7", "--seed=-3"]));
         Assert.Equal(7, options.Users);
         Assert.Equal(70, options.Runs);
         Assert.Equal(-3, options.Seed);
+    }
+
+    [Fact]
+    public void Bind_EveryOption_TakesItsValue()
+    {
+        var command = new SimulateCommand();
+        var result = command.Parse(["--seed", "-3", "--failure-rate", "0", "--runs", "5", "--users", "2000"]);
+        Assert.Empty(result.Errors);
+        Assert.Equal(new SimulationOptions { Users = 2000, Runs = 5, FailureRate = 0, Seed = -3 }, command.Bind(result));
+    }
+
+    [Fact]
+    public void Bind_ManyUsers_DefaultRunsCappedAtTheMaximum()
+    {
+        var command = new SimulateCommand();
+        Assert.Equal(20_000, command.Bind(command.Parse(["--users", "2000"])).Runs);
+        Assert.Equal(SimulationOptions.MaxRuns, SimulationOptions.DefaultRunsFor(20_000));
     }
 
     [Fact]
