@@ -119,6 +119,8 @@ internal sealed class ChatServerCommand : RootCommand
             }));
             await using (app)
             {
+                // Bad settings stop the server here, with their message, before the host starts (and logs a stack trace).
+                app.Services.GetService<IStartupValidator>()?.Validate();
                 await app.RunAsync(cancellationToken);
             }
 

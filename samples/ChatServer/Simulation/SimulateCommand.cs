@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Data.Common;
 using System.Globalization;
+using Microsoft.Extensions.Options;
 
 namespace ChatServer.Simulation;
 
@@ -74,7 +75,7 @@ internal sealed class SimulateCommand : Command
         {
             report = await ChatSimulation.RunAsync(options, output, configure, cancellationToken);
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException or System.Net.WebSockets.WebSocketException or TimeoutException or DbException)
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException or System.Net.WebSockets.WebSocketException or TimeoutException or DbException or OptionsValidationException)
         {
             // Isolation could not be checked, so it is not reported as held.
             await error.WriteLineAsync($"simulate: the simulation could not run: {ChatServerCommand.Describe(ex)}");

@@ -179,6 +179,46 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public async Task RunAsync_PostgreSqlUnreachable_ExitCode1WithTheReasonAndNoStackTrace()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        var exitCode = await SimulateCommand.RunAsync(
+            ["--users", "2", "--runs", "2"],
+            output,
+            error,
+            b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Chat"] = "Host=127.0.0.1;Port=1;Username=chat;Password=chat;Database=chat;Timeout=3",
+            }),
+            Ct);
+
+        Assert.Equal(SimulateCommand.Broken, exitCode);
+        var text = error.ToString();
+        Assert.StartsWith("simulate: the simulation could not run: NpgsqlException: Failed to connect to 127.0.0.1:1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text + output, StringComparison.Ordinal);
+        Assert.Single(text.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task RunAsync_BadSigningKey_ExitCode1WithTheSetting()
+    {
+        using var error = new StringWriter();
+
+        var exitCode = await SimulateCommand.RunAsync(
+            ["--users", "2", "--runs", "2"],
+            TextWriter.Null,
+            error,
+            b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Chat:Auth:SigningKey"] = "c2hvcnQ=" }),
+            Ct);
+
+        Assert.Equal(SimulateCommand.Broken, exitCode);
+        Assert.Contains("simulate: the simulation could not run: Chat:Auth:SigningKey has 5 bytes", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_OnPostgreSql_IsolationHeldAndHistoryStoredThere()
     {
         var (connectionString, schema) = await PostgresTestDatabase.CreateSchemaAsync(Ct);
