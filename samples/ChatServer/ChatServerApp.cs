@@ -253,12 +253,28 @@ public static partial class ChatServerApp
     public sealed record ProbeResult(string Violation, string Mode);
 
     /// <summary>
-    /// Creates the schema when the host starts. <see cref="IHostedLifecycleService.StartingAsync"/> runs before any hosted
-    /// service's <c>StartAsync</c>, Kestrel's included, so no request can arrive before the table exists.
+    /// Creates one <see cref="ChatAgent"/> in a scope of its own (user <c>system:warmup</c>), so the JIT compiles its
+    /// factory before the first user's run: that first creation is what <see cref="IsolationMetricsAggregator"/> leaves
+    /// out of the agent creation percentiles.
+    /// </summary>
+    public static async Task WarmUpAsync(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        await using var scope = services.GetRequiredService<IIsolationScopeFactory>().CreateScope(new UserExecutionContext("system:warmup"), TimeSpan.FromSeconds(60));
+        _ = scope.GetAgent<ChatAgent>();
+    }
+
+    /// <summary>
+    /// Creates the schema and warms up the agent when the host starts. <see cref="IHostedLifecycleService.StartingAsync"/>
+    /// runs before any hosted service's <c>StartAsync</c>, Kestrel's included, so no request can arrive before the table exists.
     /// </summary>
     private sealed class SchemaInitializer(IServiceProvider services) : IHostedLifecycleService
     {
-        public Task StartingAsync(CancellationToken cancellationToken) => EnsureDatabaseAsync(services, cancellationToken);
+        public async Task StartingAsync(CancellationToken cancellationToken)
+        {
+            await EnsureDatabaseAsync(services, cancellationToken);
+            await WarmUpAsync(services);
+        }
 
         public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

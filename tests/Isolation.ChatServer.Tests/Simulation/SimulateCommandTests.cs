@@ -35,6 +35,47 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public async Task RunAsync_NoFailuresInjected_ReportSaysSoAndLeavesTheWarmUpOutOfAgentCreation()
+    {
+        using var output = new StringWriter();
+
+        var exitCode = await SimulateCommand.RunAsync(["--users", "3", "--runs", "6", "--failure-rate", "0"], output, TextWriter.Null, Ct);
+
+        var text = output.ToString();
+        Assert.True(exitCode == SimulateCommand.Held, text);
+        Assert.Contains("injected failures                        none", text, StringComparison.Ordinal);
+        Assert.Contains("clean runs completed                     6/6 (clean: no injected failure)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("slow_client runs completed", text, StringComparison.Ordinal);
+        Assert.Contains("(6 runs)", text, StringComparison.Ordinal);
+
+        // The server's warm-up created the first ChatAgent: counted, but not in the percentiles.
+        Assert.Contains("(6 of 7 agents: the first of each type, JIT warm-up, left out)", text, StringComparison.Ordinal);
+        Assert.Contains("finished scopes without a violation)", text, StringComparison.Ordinal);
+        Assert.Contains("scopes: one per run, one per WebSocket's ready event", text, StringComparison.Ordinal);
+        Assert.Contains("Isolation held. (No failures were injected.)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Injected failures ended their own runs", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" 0.0 ms", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_EveryRunInjected_CleanLatencyIsNotAvailableNotZero()
+    {
+        var options = new SimulationOptions { Users = 4, Runs = 8, FailureRate = 1, Seed = 2 };
+        using var output = new StringWriter();
+
+        var report = await ChatSimulation.RunAsync(options, TextWriter.Null, configure: null, Ct);
+        report.Write(output);
+
+        Assert.True(report.IsolationHeld, string.Join(Environment.NewLine, report.Failures));
+        Assert.Equal(0, report.CleanRuns);
+        Assert.Null(report.CleanP50Ms);
+        var text = output.ToString();
+        Assert.Contains("clean run latency (send → completed)     n/a (no clean run completed)", text, StringComparison.Ordinal);
+        Assert.Contains("clean runs completed                     0/0", text, StringComparison.Ordinal);
+        Assert.Contains("Isolation held. (Injected failures ended their own runs; none reached another user or run.)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_EveryFailureKindInjected_EachEndsItsOwnRunAndNothingElse()
     {
         var options = new SimulationOptions { Users = 12, Runs = 96, FailureRate = 0.6, Seed = 3 };
