@@ -84,7 +84,7 @@ internal sealed class LeakTracker
     public AccessRecords CreateAccessRecords() => new(_time, CapturesStackTraces);
 
     public ScopeLeakSentinel CreateSentinel(UserExecutionContext context) =>
-        new(_monitor, context, CaptureStackTrace());
+        CaptureStackTrace() is { } trace ? new TracingScopeLeakSentinel(_monitor, context, trace) : new ScopeLeakSentinel(_monitor, context);
 
     /// <summary>Remembers an agent whose scope just ended, to check later that nothing kept it.</summary>
     public void TrackEndedAgent(object agent, string agentType, IsolationScope scope, string? creationStackTrace)
