@@ -12,7 +12,8 @@ namespace Isolation.Diagnostics;
 /// An access is an ownership check of an agent (<c>IsolatedAgent.EnsureOwned</c>) or an enter of a session guard
 /// (<c>SessionGuard.Enter</c> and the guarded commands). Each record keeps the accessing member (the compiler's caller
 /// member name: free at run time), the ambient scope's context, the managed thread and the time; in
-/// <see cref="LeakDetectionLevel.Paranoid"/> also the stack trace of the access.
+/// <see cref="LeakDetectionLevel.Paranoid"/> also the stack trace of the access. Records are structs in a fixed array,
+/// so recording allocates nothing below Paranoid (a guard's <c>Enter()</c> stays allocation-free).
 /// </remarks>
 internal sealed class AccessRecords
 {
@@ -103,5 +104,5 @@ internal sealed class AccessRecords
     /// <param name="ThreadId">The managed thread that made the access.</param>
     /// <param name="At">When the access happened.</param>
     /// <param name="StackTrace">Where the access was made, in <see cref="LeakDetectionLevel.Paranoid"/> only.</param>
-    internal sealed record Record(string Member, UserExecutionContext? Context, int ThreadId, DateTimeOffset At, string? StackTrace);
+    internal readonly record struct Record(string Member, UserExecutionContext? Context, int ThreadId, DateTimeOffset At, string? StackTrace);
 }
