@@ -182,6 +182,28 @@ public sealed class ChatSocketHandlerTests
     }
 
     [Fact]
+    public async Task ReadyAndProtocolErrors_SentWithoutAScope_DoNotChangeTheScore()
+    {
+        await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
+        var token = await server.LoginAsync("alice", Ct);
+        var scopesBefore = server.Monitor.FinishedScopes;
+
+        await using var alice = await TestSocket.ConnectAsync(server.SocketUri(token), Ct);
+        var ready = await alice.NextAsync(e => e.Type == "ready", Ct);
+        foreach (var bad in new[] { "not json", "{\"type\":\"shout\"}", "{\"type\":\"cancel\",\"runId\":\"none\"}" })
+        {
+            await alice.SendRawAsync(bad, Ct);
+            var error = await alice.NextAsync(e => e.Type == ChatEventTypes.ProtocolError, Ct);
+            Assert.Equal(0, error.Sequence);
+        }
+
+        Assert.Equal("alice", ready.UserId);
+        Assert.Equal(0, ready.Sequence);
+        Assert.Equal(scopesBefore, server.Monitor.FinishedScopes);
+        Assert.Equal(1d, server.Monitor.GetScore());
+    }
+
+    [Fact]
     public async Task Dispatch_RunIdAlreadyInProgress_DuplicateRefused()
     {
         await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
