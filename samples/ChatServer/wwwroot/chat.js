@@ -76,7 +76,7 @@
       const event = JSON.parse(message.data);
       if (event.type === "ready") { status.textContent = "connected as " + event.userId + " (" + event.payload.connectionId + ")"; return; }
       // Every event of a run is numbered with its sequence, the answer too: the numbers of a run have no gaps.
-      const tag = "  [" + (event.runId || "").slice(0, 12) + " #" + event.sequence + "] ";
+      const tag = event.runId ? "  [" + event.runId.slice(0, 12) + " #" + event.sequence + "] " : "  ";
       if (event.type === "answer") {
         line("msg-answer", tag + "assistant: " + event.payload.text, event.runId);
       } else {
