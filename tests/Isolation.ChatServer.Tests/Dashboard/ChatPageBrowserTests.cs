@@ -23,7 +23,13 @@ public sealed class ChatPageBrowserTests
             wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException));
             driver.Navigate().GoToUrl(server.Address);
 
+            // A refused name: the page shows what the server's ProblemDetails says.
             var user = driver.FindElement(By.Id("user"));
+            user.Clear();
+            user.SendKeys("a|b");
+            driver.FindElement(By.Id("connect")).Click();
+            wait.Until(d => d.FindElement(By.Id("log")).Text.Contains("sign-in failed: User name 'a|b' (3 characters) is not accepted", StringComparison.Ordinal));
+
             user.Clear();
             user.SendKeys("alice");
             driver.FindElement(By.Id("connect")).Click();
