@@ -5,13 +5,15 @@ using System.Text.RegularExpressions;
 using ChatServer.Agents;
 using ChatServer.Auth;
 using Isolation;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 
 namespace ChatServer.Realtime;
 
 /// <summary>
-/// The <c>/ws</c> endpoint. The user comes from the signed token (query <c>access_token</c>, since browsers cannot set
-/// headers on a WebSocket, or <c>Authorization: Bearer</c>); the connection id is made here. Each chat message starts an
+/// The <c>/ws</c> endpoint. The user comes from <c>HttpContext.User</c>, authenticated by JWT bearer authentication
+/// (<see cref="ChatAuthentication"/>: query <c>access_token</c> or <c>Authorization: Bearer</c>); the connection id is made here. Each chat message starts an
 /// isolated run (<see cref="IIsolatedRunner"/>); its events reach this user's connections only, through the connection
 /// registry. A run is cancelled when the connection that started it ends.
 /// </summary>
@@ -22,7 +24,6 @@ public sealed partial class ChatSocketHandler
     private readonly IConnectionRegistry _registry;
     private readonly IIsolatedRunner _runner;
     private readonly ConnectionRegistry _connections;
-    private readonly ChatTokenService _tokens;
     private readonly ActiveRuns _runs;
     private readonly ChatServerOptions _options;
     private readonly ILogger<ChatSocketHandler> _logger;
@@ -31,7 +32,6 @@ public sealed partial class ChatSocketHandler
         IConnectionRegistry registry,
         IIsolatedRunner runner,
         ConnectionRegistry connections,
-        ChatTokenService tokens,
         ActiveRuns runs,
         IOptions<ChatServerOptions> options,
         ILogger<ChatSocketHandler> logger)
@@ -39,7 +39,6 @@ public sealed partial class ChatSocketHandler
         _registry = registry;
         _runner = runner;
         _connections = connections;
-        _tokens = tokens;
         _runs = runs;
         _options = options.Value;
         _logger = logger;
@@ -54,10 +53,11 @@ public sealed partial class ChatSocketHandler
             return;
         }
 
-        // Authenticate before the upgrade: a bad token never gets a socket.
-        if (!_tokens.TryValidate(TokenOf(http.Request), out var userId))
+        // Authenticated before the upgrade: a bad token never gets a socket. The challenge answers 401 with
+        // WWW-Authenticate and logs why (ChatAuthentication).
+        if (ChatAuthentication.UserIdOf(http.User) is not { } userId)
         {
-            http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            await http.ChallengeAsync(JwtBearerDefaults.AuthenticationScheme);
             return;
         }
 
@@ -86,18 +86,6 @@ public sealed partial class ChatSocketHandler
             await sink.DisposeAsync();
             LogDisconnected(userId, connectionId);
         }
-    }
-
-    private static string? TokenOf(HttpRequest request)
-    {
-        var query = request.Query["access_token"].ToString();
-        if (!string.IsNullOrEmpty(query))
-        {
-            return query;
-        }
-
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
     }
 
     private async Task ReceiveAsync(

@@ -27,10 +27,11 @@ public sealed class ChatSocketHandlerTests
         await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
         var token = await server.LoginAsync("alice", Ct);
 
-        // Keep alice's signature, claim bob: the signature no longer matches the payload.
+        // Keep alice's JWT signature, claim bob: the signature no longer matches the payload.
         var parts = token.Split('.');
-        var payload = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(parts[0]));
-        var forged = System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.Replace("alice", "bob", StringComparison.Ordinal))) + "." + parts[1];
+        var payload = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1]));
+        Assert.Contains("\"sub\":\"alice\"", payload, StringComparison.Ordinal);
+        var forged = parts[0] + "." + System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.Replace("alice", "bob", StringComparison.Ordinal))) + "." + parts[2];
 
         var error = await Assert.ThrowsAsync<WebSocketException>(() => TestSocket.ConnectAsync(server.SocketUri(forged), Ct));
         Assert.Contains("401", error.Message, StringComparison.Ordinal);
