@@ -42,6 +42,9 @@ public static class IsolationTelemetry
     /// <summary>Events that were not delivered (counter), tagged with <see cref="DropReasonTag"/>.</summary>
     public const string EventsDropped = "isolation.events.dropped";
 
+    /// <summary>Event connections refused instead of registered (counter), tagged with <see cref="DropReasonTag"/> (<c>connection_limit</c>).</summary>
+    public const string ConnectionsRefused = "isolation.connections.refused";
+
     /// <summary>Share of finished scopes that had no violation, from 0 to 1 (observable gauge).</summary>
     public const string Score = "isolation.score";
 

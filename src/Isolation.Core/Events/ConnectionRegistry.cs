@@ -65,7 +65,11 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         var connectionId = sink.ConnectionId;
         ValidateId(userId, nameof(IEventSink.UserId));
         ValidateId(connectionId, nameof(IEventSink.ConnectionId));
-        Add(userId, connectionId, sink);
+        if (!TryAdd(userId, connectionId, sink))
+        {
+            ThrowHelper.ThrowInvalidOperation(Refuse(userId, connectionId));
+        }
+
         return new Registration(this, userId, sink);
     }
 
@@ -82,7 +86,12 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         }
 
         var sink = new WebSocketEventSink(this, webSocket, userId, connectionId);
-        Add(userId, connectionId, sink);
+        if (!TryAdd(userId, connectionId, sink))
+        {
+            sink.StartRefused(Refuse(userId, connectionId));
+            return sink;
+        }
+
         sink.Start(new Registration(this, userId, sink), connectionAborted);
         return sink;
     }
@@ -330,7 +339,20 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         }
     }
 
-    private void Add(string userId, string connectionId, IEventSink sink)
+    /// <summary>Counts and logs a registration refused by <see cref="EventDeliveryOptions.MaxConnectionsPerUser"/>; returns the reason to show.</summary>
+    private string Refuse(string userId, string connectionId)
+    {
+        var limit = Options.MaxConnectionsPerUser;
+        Metrics.ConnectionRefused(ConnectionRefusalReasons.ConnectionLimit);
+        Log.ConnectionLimitReached(Metrics.Logger, connectionId, userId, limit);
+        return string.Format(
+            System.Globalization.CultureInfo.InvariantCulture,
+            "Too many connections: at most {0} per user. Close another connection first.",
+            limit);
+    }
+
+    /// <summary>Adds the sink under its user; false when the user already has <see cref="EventDeliveryOptions.MaxConnectionsPerUser"/> connections.</summary>
+    private bool TryAdd(string userId, string connectionId, IEventSink sink)
     {
         while (true)
         {
@@ -354,6 +376,11 @@ public sealed class ConnectionRegistry : IConnectionRegistry
                     }
                 }
 
+                if (sinks.Length >= Options.MaxConnectionsPerUser)
+                {
+                    return false;
+                }
+
                 var copy = new IEventSink[sinks.Length + 1];
                 Array.Copy(sinks, copy, sinks.Length);
                 copy[sinks.Length] = sink;
@@ -367,7 +394,7 @@ public sealed class ConnectionRegistry : IConnectionRegistry
                 Log.ConnectionRegistered(Metrics.Logger, connectionId, userId);
             }
 
-            return;
+            return true;
         }
     }
 
