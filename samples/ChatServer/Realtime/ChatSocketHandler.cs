@@ -215,7 +215,8 @@ public sealed partial class ChatSocketHandler
             return;
         }
 
-        var context = new UserExecutionContext(userId, connectionId, runId, message.ThreadId ?? "main");
+        // The thread id is the Agent Framework conversation id; the owner-checked store decides whether this user may use it.
+        var context = new UserExecutionContext(userId, connectionId, runId, message.ThreadId ?? _tokens.DefaultConversationId(userId));
         runs.Add(RunAsync(context, text, cancellation));
     }
 
@@ -256,8 +257,9 @@ public sealed partial class ChatSocketHandler
         await scope.Events.EmitAsync(type, payload);
     }
 
+    /// <summary>Gets the shape of a client-sent run id or thread (conversation) id.</summary>
     [GeneratedRegex("^[A-Za-z0-9_.:-]{1,100}$")]
-    private static partial Regex IdPattern();
+    internal static partial Regex IdPattern();
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "User {UserId} connected ({ConnectionId})")]
     private partial void LogConnected(string userId, string connectionId);
