@@ -89,7 +89,7 @@ public sealed class ChatTools
             }
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"this conversation has {count} messages.");
+        return string.Create(CultureInfo.InvariantCulture, $"this conversation has {count} {(count == 1 ? "message" : "messages")}.");
     }
 
     private static string GetTime(IServiceProvider services) =>

@@ -11,6 +11,7 @@ public sealed record SimulationOptions
     public const int DefaultSeed = 1;
     public const int MaxUsers = 2000;
     public const int MaxRuns = 100_000;
+    public const int DefaultAttackers = 3;
 
     public const string Usage = """
         Usage: dotnet run --project samples/ChatServer -- simulate [options]
@@ -24,6 +25,9 @@ public sealed record SimulationOptions
           --runs N           chat runs in total, spread over the users, 1 to 100000 (default 10 per user)
           --failure-rate R   share of runs given an injected failure, 0 to 1 (default 0.1)
           --seed S           seed of the plan (which run fails how), any integer (default 1)
+          --attackers A      users who also send another user's conversation id, a number of users
+                             (e.g. 3) or a share of them with a decimal point (e.g. 0.05); chosen by the
+                             seed (default 3, or every user when there are fewer; 0 turns the attack off)
           -h, --help         show this help
         """;
 
@@ -34,6 +38,9 @@ public sealed record SimulationOptions
     public double FailureRate { get; init; } = DefaultFailureRate;
 
     public int Seed { get; init; } = DefaultSeed;
+
+    /// <summary>Gets how many users also try another user's conversation id (load it, then continue it); at most <see cref="Users"/>, 0 with one user.</summary>
+    public int Attackers { get; init; } = DefaultAttackers;
 
     /// <summary>Parses <paramref name="args"/> (the words after <c>simulate</c>).</summary>
     /// <returns>The options, or <see langword="null"/> with <paramref name="error"/> set; <paramref name="help"/> when help was asked for.</returns>
@@ -46,6 +53,7 @@ public sealed record SimulationOptions
         int? runs = null;
         double? failureRate = null;
         int? seed = null;
+        string? attackers = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -69,9 +77,9 @@ public sealed record SimulationOptions
                 value = i + 1 < args.Count ? args[++i] : null;
             }
 
-            if (name is not ("--users" or "--runs" or "--failure-rate" or "--seed"))
+            if (name is not ("--users" or "--runs" or "--failure-rate" or "--seed" or "--attackers"))
             {
-                error = $"Unknown option '{arg}'. Options are --users, --runs, --failure-rate and --seed.";
+                error = $"Unknown option '{arg}'. Options are --users, --runs, --failure-rate, --seed and --attackers.";
                 return null;
             }
 
@@ -110,6 +118,9 @@ public sealed record SimulationOptions
 
                     failureRate = f;
                     break;
+                case "--attackers":
+                    attackers = value;
+                    break;
                 default:
                     if (!int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var s))
                     {
@@ -123,13 +134,50 @@ public sealed record SimulationOptions
         }
 
         var userCount = users ?? DefaultUsers;
+        var attackerCount = userCount >= 2 ? Math.Min(DefaultAttackers, userCount) : 0;
+        if (attackers is not null && !TryAttackers(attackers, userCount, out attackerCount, out error))
+        {
+            return null;
+        }
+
         return new SimulationOptions
         {
             Users = userCount,
+            Attackers = attackerCount,
             Runs = runs ?? Math.Min(MaxRuns, userCount * RunsPerUserByDefault),
             FailureRate = failureRate ?? DefaultFailureRate,
             Seed = seed ?? DefaultSeed,
         };
+    }
+
+    /// <summary>A number of users (<c>3</c>) or, with a decimal point, a share of them (<c>0.05</c>, rounded to whole users).</summary>
+    private static bool TryAttackers(string value, int users, out int count, out string? error)
+    {
+        error = null;
+        count = 0;
+        if (value.Contains('.', StringComparison.Ordinal))
+        {
+            if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var share) || share > 1)
+            {
+                error = $"--attackers must be a number of users from 0 to {users} or a share of them from 0 to 1 with a decimal point (e.g. 0.05); got '{value}'.";
+                return false;
+            }
+
+            count = (int)Math.Round(share * users, MidpointRounding.AwayFromZero);
+        }
+        else if (!TryInt(value, 0, users, out count))
+        {
+            error = $"--attackers must be a number of users from 0 to {users} or a share of them from 0 to 1 with a decimal point (e.g. 0.05); got '{value}'.";
+            return false;
+        }
+
+        if (count > 0 && users < 2)
+        {
+            error = $"--attackers {value} needs at least 2 users: an attacker sends another user's conversation id. Use --attackers 0 or more --users.";
+            return false;
+        }
+
+        return true;
     }
 
     private static bool TryInt(string value, int min, int max, out int result) =>
