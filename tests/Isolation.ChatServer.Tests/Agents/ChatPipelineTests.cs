@@ -143,6 +143,65 @@ public sealed class ChatPipelineTests
     }
 
     [Fact]
+    public async Task Chat_FailedRun_LeavesTheConversationAsItWas()
+    {
+        await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
+        await using var alice = await server.ConnectAsync("alice", Ct);
+        await alice.SendAsync(new { type = "chat", runId = "ok", threadId = "t-f", text = "How do refunds work?" }, Ct);
+        await alice.RunEventsAsync("ok", Ct);
+
+        await alice.SendAsync(new { type = "chat", runId = "broken", threadId = "t-f", text = "What time is it? #fail" }, Ct);
+        Assert.Equal(AgentEventTypes.AgentFailed, (await alice.RunEventsAsync("broken", Ct))[^1].Type);
+        await alice.SendAsync(new { type = "chat", runId = "ask", threadId = "t-f", text = "What did I ask before?" }, Ct);
+        var answer = (await alice.RunEventsAsync("ask", Ct)).Single(e => e.Type == ChatEventTypes.Answer).PayloadString("text");
+
+        Assert.Equal(ScriptedChatClient.EarlierPrefix + " \"How do refunds work?\"", answer);
+    }
+
+    [Fact]
+    public async Task Chat_TwoToolsInOneModelCall_BothCallsThenBothResults()
+    {
+        await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
+        await using var alice = await server.ConnectAsync("alice", Ct);
+
+        await alice.SendAsync(new { type = "chat", runId = "two", text = "What is the weather in Oslo and the time?" }, Ct);
+        var events = await alice.RunEventsAsync("two", Ct);
+
+        Assert.Equal(
+            [AgentEventTypes.AgentStarted, AgentEventTypes.AgentThinking, AgentEventTypes.ToolExecuting, AgentEventTypes.ToolExecuting,
+             AgentEventTypes.ToolCompleted, AgentEventTypes.ToolCompleted, AgentEventTypes.AgentThinking, ChatEventTypes.Answer, AgentEventTypes.AgentCompleted],
+            events.Select(e => e.Type));
+        Assert.Equal(["get_weather", "get_time"], events.Where(e => e.Type == AgentEventTypes.ToolCompleted).Select(e => e.PayloadString("tool")));
+    }
+
+    [Fact]
+    public async Task Chat_TwoRunsAtOnceOnOneConversation_TakeTurnsAndTheLaterSaveFailsKeepingTheFirst()
+    {
+        await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
+        await using var alice = await server.ConnectAsync("alice", Ct);
+        await alice.SendAsync(new { type = "chat", runId = "start", threadId = "t-race", text = "How do refunds work?" }, Ct);
+        await alice.RunEventsAsync("start", Ct);
+
+        // Two loads the conversation while one is inside its slow tool: both hold the same version.
+        await alice.SendAsync(new { type = "chat", runId = "one", threadId = "t-race", text = "Tell me about isolation. #slow" }, Ct);
+        await alice.NextAsync(e => e.RunId == "one" && e.Type == AgentEventTypes.ToolExecuting, Ct);
+        await alice.SendAsync(new { type = "chat", runId = "two", threadId = "t-race", text = "Tell me about isolation. #slow" }, Ct);
+        var one = await alice.RunEventsAsync("one", Ct);
+        var two = await alice.RunEventsAsync("two", Ct);
+
+        Assert.Equal(AgentEventTypes.AgentCompleted, one[^1].Type);
+        Assert.Equal(AgentEventTypes.AgentFailed, two[^1].Type);
+        var all = alice.All.ToList();
+        Assert.True(
+            all.FindIndex(e => e.RunId == "two" && e.Type == AgentEventTypes.ToolExecuting) > all.FindIndex(e => e.RunId == "one" && e.Type == AgentEventTypes.ToolCompleted),
+            "run two called its tool before run one's tool completed: the runs did not take turns");
+        Assert.Equal(0, server.Monitor.TotalViolations);
+        await alice.SendAsync(new { type = "chat", runId = "ask", threadId = "t-race", text = "What did I ask before?" }, Ct);
+        var answer = (await alice.RunEventsAsync("ask", Ct)).Single(e => e.Type == ChatEventTypes.Answer).PayloadString("text");
+        Assert.Equal(ScriptedChatClient.EarlierPrefix + " \"How do refunds work?\" \"Tell me about isolation. #slow\"", answer);
+    }
+
+    [Fact]
     public async Task History_BadThreadId_Returns400()
     {
         await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
