@@ -85,7 +85,7 @@ public sealed record SimulationOptions
 
             if (string.IsNullOrEmpty(value))
             {
-                error = $"Option {name} needs a value, e.g. {name} {(name == "--failure-rate" ? "0.1" : "100")}.";
+                error = $"Option {name} needs a value, e.g. {name} {name switch { "--failure-rate" => "0.1", "--attackers" => "3", _ => "100" }}.";
                 return null;
             }
 
