@@ -11,12 +11,12 @@ namespace Isolation.Tests.Docs;
 /// </summary>
 public sealed partial class ObservabilityDocsTests
 {
-    private static string RulesPath => Path.Combine(QuickStartTests.FindRepositoryRoot(), "docs", "prometheus", "isolation-rules.yml");
+    private static string RulesPath => Path.Combine(RepositoryRoot.Path, "docs", "prometheus", "isolation-rules.yml");
 
     [Fact]
     public void Rules_AreQuotedWholeInTheDocs()
     {
-        var doc = File.ReadAllText(Path.Combine(QuickStartTests.FindRepositoryRoot(), "docs", "observability.md"));
+        var doc = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "observability.md"));
 
         Assert.Contains("```yaml\n" + File.ReadAllText(RulesPath) + "```", doc.ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
@@ -33,7 +33,7 @@ public sealed partial class ObservabilityDocsTests
         var texts = new[]
         {
             File.ReadAllText(RulesPath),
-            File.ReadAllText(Path.Combine(QuickStartTests.FindRepositoryRoot(), "docs", "observability.md")),
+            File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "observability.md")),
         };
         var named = texts.SelectMany(t => PrometheusIdentifier().Matches(t).Select(m => m.Value)).ToHashSet(StringComparer.Ordinal);
 

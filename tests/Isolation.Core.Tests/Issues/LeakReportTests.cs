@@ -83,6 +83,41 @@ public sealed class LeakReportTests
     }
 
     [Fact]
+    public async Task SessionLeak_NeverEntered_ReportSaysNoneRecorded()
+    {
+        await using var host = SessionTestHost.Sqlite(IsolationMode.Observe, leakDetection: LeakDetectionLevel.Full);
+        IsolationViolation? leak = null;
+        host.Monitor.LeakDetected += (_, e) => leak = e.Violation;
+        await using (var scope = host.Factory.CreateScope(new UserExecutionContext("alice")))
+        {
+            await scope.OpenSessionAsync<SqliteConnection>(Ct);
+        }
+
+        Assert.NotNull(leak);
+        Assert.EndsWith("Recent accesses: none recorded.", leak.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AgentLeak_OfAnAgentOutsideIsolatedAgent_HasNoAccessSection()
+    {
+        await using var host = TestHost.Create(
+            s => s.AddIsolatedAgent<PlainAgent>(),
+            o =>
+            {
+                o.LeakDetection = LeakDetectionLevel.Full;
+                o.RetainedAgentGracePeriod = TimeSpan.FromSeconds(30);
+            });
+        var leaks = new List<IsolationViolation>();
+        host.Monitor.LeakDetected += (_, e) => leaks.Add(e.Violation);
+        var kept = KeepPlainAgent(host);
+
+        var leak = FindAgentLeak(host, leaks);
+
+        Assert.DoesNotContain("Recent accesses", leak.Message, StringComparison.Ordinal);
+        GC.KeepAlive(kept);
+    }
+
+    [Fact]
     public async Task SessionGuard_EnteredSixTimes_KeepsTheLastFour()
     {
         await using var host = SessionTestHost.Sqlite(IsolationMode.Observe, leakDetection: LeakDetectionLevel.Full);
@@ -214,6 +249,13 @@ public sealed class LeakReportTests
         agent.Add("first");
         _ = agent.Notes;
         return agent;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static PlainAgent KeepPlainAgent(TestHost host)
+    {
+        using var scope = host.CreateScope("alice");
+        return scope.GetAgent<PlainAgent>();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
