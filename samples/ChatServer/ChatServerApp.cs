@@ -7,8 +7,11 @@ using ChatServer.Data;
 using ChatServer.Realtime;
 using ChatServer.Rollout;
 using Isolation;
+using Isolation.AgentFramework;
+using Microsoft.Agents.AI;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace ChatServer;
@@ -54,7 +57,7 @@ public static partial class ChatServerApp
         ArgumentNullException.ThrowIfNull(services);
         var scopes = services.GetRequiredService<IIsolationScopeFactory>();
         await using var scope = scopes.CreateScope(new UserExecutionContext("system:schema"), TimeSpan.FromSeconds(60));
-        await ChatStore.EnsureSchemaAsync(scope, services.GetRequiredService<ChatDatabase>(), cancellationToken);
+        await ChatStore.EnsureSchemaAsync(scope, services.GetRequiredService<ChatDatabase>(), services.GetRequiredService<SqlAgentSessionStore<DbConnection>>(), cancellationToken);
     }
 
     private static void AddServices(WebApplicationBuilder builder)
@@ -82,9 +85,15 @@ public static partial class ChatServerApp
         // The model: shared by every run, as a model client is designed to be. Replace this line to use a real one.
         services.AddChatClient(sp => new ScriptedChatClient(sp.GetRequiredService<IOptions<ChatServerOptions>>().Value.ModelLatency));
         services.AddSingleton<ChatTools>();
+
+        // The conversations: Agent Framework sessions in one table of the chat database, each owned by the user who saved
+        // it first; the owner check refuses another user's conversation id. TryAdd, so a test can put another store first.
+        services.AddSingleton(_ => new SqlAgentSessionStore<DbConnection>());
+        services.TryAddSingleton<AgentSessionStore>(sp => new OwnerCheckedAgentSessionStore(sp.GetRequiredService<SqlAgentSessionStore<DbConnection>>()));
+        services.AddSingleton<ChatPipeline>();
         services.AddIsolatedAgent<ChatAgent>();
 
-        // The conversation history: every connection is an isolated session, bound to the run's scope.
+        // The database: every connection is an isolated session, bound to the run's scope.
         var chat = configuration.GetSection(ChatServerOptions.SectionName).Get<ChatServerOptions>() ?? new ChatServerOptions();
         services.AddSingleton(sp => ChatDatabase.Create(
             configuration.GetConnectionString("Chat"),
@@ -150,16 +159,23 @@ public static partial class ChatServerApp
             return Results.Ok(new LoginResponse(request!.UserId!, tokens.Issue(request.UserId!)));
         });
 
-        app.MapGet("/api/history", async (HttpContext http, string? threadId, IIsolationScopeFactory scopes) =>
+        app.MapGet("/api/history", async (HttpContext http, string? threadId, ChatTokenService tokens, IIsolationScopeFactory scopes, ChatPipeline pipeline) =>
         {
             if (ChatAuthentication.UserIdOf(http.User) is not { } userId)
             {
                 return Results.Unauthorized();
             }
 
-            await using var scope = scopes.CreateScope(new UserExecutionContext(userId, threadId: string.IsNullOrEmpty(threadId) ? "main" : threadId), TimeSpan.FromSeconds(10));
-            var rows = await ChatStore.LoadThreadAsync(scope, 50, scope.Aborted);
-            return Results.Ok(rows.Select(r => new HistoryItem(r.Role, r.Text, r.RunId, r.CreatedAt)));
+            if (threadId is not null && !ChatSocketHandler.IdPattern().IsMatch(threadId))
+            {
+                return Results.Problem("threadId may hold 1 to 100 letters, digits, '-', '_', '.' or ':'.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            // Another user's conversation id gets the same answer as an unknown one: an empty history.
+            var conversationId = threadId ?? tokens.DefaultConversationId(userId);
+            await using var scope = scopes.CreateScope(new UserExecutionContext(userId, threadId: conversationId), TimeSpan.FromSeconds(10));
+            var messages = await pipeline.LoadHistoryAsync(conversationId, scope.Aborted);
+            return Results.Ok(messages.Select(m => new HistoryItem(m.Role == ChatRole.User ? "user" : "assistant", m.Text)));
         }).RequireAuthorization();
 
         app.MapGet("/api/isolation", (IServiceProvider sp) => Results.Json(
@@ -248,7 +264,7 @@ public static partial class ChatServerApp
 
     public sealed record LoginResponse(string UserId, string Token);
 
-    public sealed record HistoryItem(string Role, string Text, string RunId, long CreatedAt);
+    public sealed record HistoryItem(string Role, string Text);
 
     public sealed record ProbeResult(string Violation, string Mode);
 

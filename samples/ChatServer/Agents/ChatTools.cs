@@ -1,14 +1,12 @@
 using System.Globalization;
-using ChatServer.Data;
-using Isolation;
 using Microsoft.Extensions.AI;
 
 namespace ChatServer.Agents;
 
 /// <summary>
 /// The tools the agent may call, as <see cref="AIFunction"/>s: the same declarations a real model would be given. Created
-/// once and shared (they hold no state); a tool that needs the run's data gets the run's <see cref="IsolationScope"/>
-/// from the scope's services, passed in <see cref="AIFunctionArguments.Services"/> on each call.
+/// once and shared (they hold no state); a tool that needs the run's services gets the run's scope services, passed in
+/// <see cref="AIFunctionArguments.Services"/> on each call by <see cref="ToolInvoker"/>.
 /// </summary>
 public sealed class ChatTools
 {
@@ -31,7 +29,7 @@ public sealed class ChatTools
         [
             AIFunctionFactory.Create(Search, SearchKnowledgeBase, "Searches the help-centre articles for a question."),
             AIFunctionFactory.Create(GetWeather, Weather, "Returns today's weather for a city."),
-            AIFunctionFactory.Create(CountUserMessagesAsync, CountMessages, "Counts the messages the current user has sent and received."),
+            AIFunctionFactory.Create(CountConversationMessages, CountMessages, "Counts the messages of the current conversation, this one included."),
             AIFunctionFactory.Create(GetTime, CurrentTime, "Returns the current UTC time."),
         ];
     }
@@ -79,11 +77,19 @@ public sealed class ChatTools
         return string.Create(CultureInfo.InvariantCulture, $"{city}: {sky}, {temperature} °C.");
     }
 
-    private static async Task<string> CountUserMessagesAsync(IServiceProvider services, CancellationToken cancellationToken)
+    private static string CountConversationMessages()
     {
-        var scope = services.GetRequiredService<IsolationScope>();
-        var count = await ChatStore.CountMessagesAsync(scope, cancellationToken);
-        return string.Create(CultureInfo.InvariantCulture, $"you have {count} messages in your history.");
+        // The conversation the model was given for this run (its history from the session, and the new message).
+        var count = 0;
+        foreach (var message in FunctionInvokingChatClient.CurrentContext?.Messages ?? [])
+        {
+            if ((message.Role == ChatRole.User || message.Role == ChatRole.Assistant) && !string.IsNullOrEmpty(message.Text))
+            {
+                count++;
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"this conversation has {count} {(count == 1 ? "message" : "messages")}.");
     }
 
     private static string GetTime(IServiceProvider services) =>

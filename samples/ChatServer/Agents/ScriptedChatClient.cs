@@ -8,12 +8,19 @@ namespace ChatServer.Agents;
 /// <summary>
 /// A deterministic stand-in for a language model, so the sample runs offline and its tests are repeatable. It behaves
 /// like a tool-calling model: given a user message it answers with tool calls chosen by keywords (the triage step);
-/// given tool results it writes the answer from them. It keeps no state between calls, so one instance serves every
+/// given tool results it writes the answer from them; asked "what did I ask" it lists the earlier questions of the
+/// conversation it was given (so a test can see which history the model got). It keeps no state between calls, so one instance serves every
 /// user, like a real <see cref="IChatClient"/>. Replace it with a real model in one line (see <c>docs/sample.md</c>).
 /// </summary>
 public sealed class ScriptedChatClient : IChatClient
 {
     public const string ModelId = "scripted-triage-1";
+
+    /// <summary>The answer to "what did I ask" in a conversation with no earlier question.</summary>
+    public const string NothingEarlier = "You have not asked me anything else in this conversation.";
+
+    /// <summary>How the answer to "what did I ask" starts when the conversation has earlier questions (they follow, quoted).</summary>
+    public const string EarlierPrefix = "Earlier in this conversation you asked:";
 
     private readonly TimeSpan _latency;
     private readonly TimeProvider _time;
@@ -41,9 +48,10 @@ public sealed class ScriptedChatClient : IChatClient
 
         Interlocked.Increment(ref _calls);
         var last = list.Count == 0 ? null : list[^1];
+        var text = last?.Text ?? string.Empty;
         var message = last is not null && last.Role == ChatRole.Tool
             ? Answer(list)
-            : Triage(last?.Text ?? string.Empty, options);
+            : text.Contains("what did i ask", StringComparison.OrdinalIgnoreCase) ? Recall(list) : Triage(text, options);
         return new ChatResponse(message)
         {
             ModelId = ModelId,
@@ -124,6 +132,21 @@ public sealed class ScriptedChatClient : IChatClient
         return calls.Count == 0
             ? new ChatMessage(ChatRole.Assistant, "I have no tools for this here, but I read: " + text)
             : new ChatMessage(ChatRole.Assistant, calls);
+    }
+
+    /// <summary>"What did I ask?": the user's earlier questions in the conversation it was given, answered without tools.</summary>
+    private static ChatMessage Recall(IList<ChatMessage> messages)
+    {
+        var earlier = new StringBuilder();
+        for (var i = 0; i < messages.Count - 1; i++)
+        {
+            if (messages[i].Role == ChatRole.User)
+            {
+                earlier.Append(" \"").Append(messages[i].Text).Append('"');
+            }
+        }
+
+        return new ChatMessage(ChatRole.Assistant, earlier.Length == 0 ? NothingEarlier : EarlierPrefix + earlier);
     }
 
     /// <summary>The answer step: written from the tool results that follow the last user message.</summary>

@@ -1,5 +1,7 @@
+using System.Buffers.Text;
 using System.Security.Claims;
 using System.Security.Cryptography;
+using System.Text;
 using Isolation;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -66,6 +68,18 @@ public sealed class ChatTokenService
         },
         NameClaimType = UserIdClaim,
     };
+
+    /// <summary>
+    /// Returns the conversation a user's messages go to when the client names none: <c>main-</c> and 22 characters of an
+    /// HMAC of the user id under the signing key, so it is the same on every connection (and node with the same key) but
+    /// nobody can work out another user's. Conversation ids are global: one a client names is owned by the first user who saves it.
+    /// </summary>
+    public string DefaultConversationId(string userId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        var mac = HMACSHA256.HashData(_key.Key, Encoding.UTF8.GetBytes("conversation|" + userId));
+        return "main-" + Base64Url.EncodeToString(mac)[..22];
+    }
 
     /// <summary>Issues a token for <paramref name="userId"/>.</summary>
     /// <exception cref="ArgumentException">The user id is not a valid <see cref="UserExecutionContext.UserId"/> or contains '|'.</exception>

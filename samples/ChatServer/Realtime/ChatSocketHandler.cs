@@ -25,6 +25,7 @@ public sealed partial class ChatSocketHandler
     private readonly IIsolatedRunner _runner;
     private readonly ConnectionRegistry _connections;
     private readonly ActiveRuns _runs;
+    private readonly ChatTokenService _tokens;
     private readonly ChatServerOptions _options;
     private readonly ILogger<ChatSocketHandler> _logger;
 
@@ -33,9 +34,11 @@ public sealed partial class ChatSocketHandler
         IIsolatedRunner runner,
         ConnectionRegistry connections,
         ActiveRuns runs,
+        ChatTokenService tokens,
         IOptions<ChatServerOptions> options,
         ILogger<ChatSocketHandler> logger)
     {
+        _tokens = tokens;
         _registry = registry;
         _runner = runner;
         _connections = connections;
@@ -203,7 +206,8 @@ public sealed partial class ChatSocketHandler
             return;
         }
 
-        var context = new UserExecutionContext(userId, connectionId, runId, message.ThreadId ?? "main");
+        // The thread id is the Agent Framework conversation id; the owner-checked store decides whether this user may use it.
+        var context = new UserExecutionContext(userId, connectionId, runId, message.ThreadId ?? _tokens.DefaultConversationId(userId));
         runs.Add(RunAsync(context, text, cancellation));
     }
 
@@ -242,8 +246,9 @@ public sealed partial class ChatSocketHandler
     private void Notify(string userId, string connectionId, string? runId, string type, object payload) =>
         _connections.SendToConnection(userId, connectionId, type, payload, runId);
 
+    /// <summary>Gets the shape of a client-sent run id or thread (conversation) id.</summary>
     [GeneratedRegex("^[A-Za-z0-9_.:-]{1,100}$")]
-    private static partial Regex IdPattern();
+    internal static partial Regex IdPattern();
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "User {UserId} connected ({ConnectionId})")]
     private partial void LogConnected(string userId, string connectionId);

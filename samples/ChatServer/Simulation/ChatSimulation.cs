@@ -26,7 +26,7 @@ public static class ChatSimulation
     public static TimeSpan RunDeadlineFor(int users) => RunDeadline + TimeSpan.FromMilliseconds(4 * Math.Max(0, users - 500));
 
     /// <summary>Runs the simulation and returns its report.</summary>
-    /// <param name="options">Users, runs, failure rate and seed.</param>
+    /// <param name="options">Users, runs, failure rate, seed and attackers.</param>
     /// <param name="progress">Where progress lines go while it runs.</param>
     /// <param name="configure">Changes the server's builder after the simulation's settings, e.g. a PostgreSQL connection string in tests.</param>
     /// <param name="cancellationToken">Stops the simulation.</param>
@@ -63,9 +63,14 @@ public static class ChatSimulation
                     leakDetails.Enqueue(e.Violation.Kind.ToTagValue() + " " + e.Violation.ResourceType + " of " + e.Violation.Context + (created is null ? string.Empty : " created " + created));
                 }
             };
+            // Every violation, to tell the attackers' refused attempts from anything else.
+            var violations = new System.Collections.Concurrent.ConcurrentQueue<IsolationViolation>();
+            app.Services.GetRequiredService<IsolationMonitor>().ViolationDetected += (_, e) => violations.Enqueue(e.Violation);
             var tally = new SimulationTally();
             var plan = PlannedRun.CreatePlan(options);
-            var users = await ConnectAsync(address, plan, tally, cancellationToken);
+            var attacks = PlannedAttack.CreatePlan(options);
+            using var http = new HttpClient { BaseAddress = address };
+            var users = await ConnectAsync(http, address, plan, attacks, tally, cancellationToken);
             await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {users.Length} users connected ({users.Length * 2} WebSockets) in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s"));
 
             using var stopProgress = new CancellationTokenSource();
@@ -103,6 +108,8 @@ public static class ChatSimulation
             var report = SimulationReport.Create(
                 options,
                 users.SelectMany(u => u.Observations).ToList(),
+                users.SelectMany(u => u.Attacks).ToList(),
+                violations,
                 tally,
                 monitor,
                 metrics,
@@ -146,9 +153,9 @@ public static class ChatSimulation
         ["Isolation:Rollout:ObservePercent"] = "0",
     };
 
-    private static async Task<SimulatedUser[]> ConnectAsync(Uri address, IReadOnlyList<PlannedRun>[] plan, SimulationTally tally, CancellationToken cancellationToken)
+    private static async Task<SimulatedUser[]> ConnectAsync(
+        HttpClient http, Uri address, IReadOnlyList<PlannedRun>[] plan, IReadOnlyList<PlannedAttack> attacks, SimulationTally tally, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { BaseAddress = address };
         var users = new SimulatedUser[plan.Length];
         using var gate = new SemaphoreSlim(16);
         await Task.WhenAll(Enumerable.Range(0, plan.Length).Select(async i =>
@@ -161,7 +168,7 @@ public static class ChatSimulation
                 login.EnsureSuccessStatusCode();
                 var token = (await login.Content.ReadFromJsonAsync<ChatServerApp.LoginResponse>(cancellationToken))!.Token;
                 var socketUri = new UriBuilder(address) { Scheme = "ws", Path = "/ws", Query = "access_token=" + Uri.EscapeDataString(token) }.Uri;
-                var user = new SimulatedUser(userId, socketUri, plan[i], tally);
+                var user = new SimulatedUser(userId, socketUri, http, token, plan[i], attacks.Where(a => a.Attacker == i), tally);
                 await user.ConnectAsync(cancellationToken);
                 users[i] = user;
             }
@@ -170,6 +177,11 @@ public static class ChatSimulation
                 gate.Release();
             }
         }));
+        foreach (var user in users)
+        {
+            user.Everyone = users;
+        }
+
         return users;
     }
 

@@ -125,10 +125,18 @@ internal sealed class ClientConnection : IAsyncDisposable
             using var document = JsonDocument.Parse(json.ToArray());
             var root = document.RootElement;
             string? status = null;
-            if (root.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object &&
-                payload.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String)
+            string? text = null;
+            if (root.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object)
             {
-                status = s.GetString();
+                if (payload.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String)
+                {
+                    status = s.GetString();
+                }
+
+                if (payload.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                {
+                    text = t.GetString();
+                }
             }
 
             return new ReceivedEvent(
@@ -136,14 +144,15 @@ internal sealed class ClientConnection : IAsyncDisposable
                 root.TryGetProperty("runId", out var run) ? run.GetString() : null,
                 root.GetProperty("type").GetString() ?? string.Empty,
                 root.TryGetProperty("sequence", out var seq) ? seq.GetInt64() : 0,
-                status);
+                status,
+                text);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            return new ReceivedEvent(string.Empty, null, "unparseable", 0, null);
+            return new ReceivedEvent(string.Empty, null, "unparseable", 0, null, null);
         }
     }
 }
 
 /// <summary>The parts of an event envelope the simulator checks.</summary>
-internal sealed record ReceivedEvent(string UserId, string? RunId, string Type, long Sequence, string? Status);
+internal sealed record ReceivedEvent(string UserId, string? RunId, string Type, long Sequence, string? Status, string? Text);

@@ -56,4 +56,7 @@ public sealed record PlannedRun(int User, string RunId, string Text, InjectedFai
     }
 
     public static string UserName(int user) => "user-" + user.ToString("D4", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The conversation (<c>threadId</c>) every run of <paramref name="user"/> is sent in: an id the client made, as an app would keep in a URL.</summary>
+    public static string ConversationId(int user) => "conv-" + UserName(user);
 }

@@ -28,9 +28,8 @@ internal sealed class SimulateCommand : Command
             """)
     {
         // Order matters only where a default depends on another option: --runs defaults to ten per user.
-        Add(
-            Define("--users", "N", $"simulated users, 1 to {SimulationOptions.MaxUsers}", $"a whole number from 1 to {SimulationOptions.MaxUsers}", WholeNumber(1, SimulationOptions.MaxUsers), SimulationOptions.DefaultUsers),
-            (o, v) => o with { Users = v });
+        var users = Define("--users", "N", $"simulated users, 1 to {SimulationOptions.MaxUsers}", $"a whole number from 1 to {SimulationOptions.MaxUsers}", WholeNumber(1, SimulationOptions.MaxUsers), SimulationOptions.DefaultUsers);
+        Add(users, (o, v) => o with { Users = v });
         Add(
             Define("--runs", "N", $"chat runs in total, spread over the users, 1 to {SimulationOptions.MaxRuns} (default {SimulationOptions.RunsPerUserByDefault} per user)", $"a whole number from 1 to {SimulationOptions.MaxRuns}", Optional(WholeNumber(1, SimulationOptions.MaxRuns))),
             (o, v) => o with { Runs = v ?? SimulationOptions.DefaultRunsFor(o.Users) });
@@ -38,8 +37,37 @@ internal sealed class SimulateCommand : Command
             Define("--failure-rate", "R", "share of runs given an injected failure, 0 to 1", "a number from 0 to 1 (a share, e.g. 0.1 for 10%)", Share, SimulationOptions.DefaultFailureRate),
             (o, v) => o with { FailureRate = v });
         Add(
-            Define("--seed", "S", "seed of the plan (which run fails how), any integer", $"a whole number from {int.MinValue} to {int.MaxValue}", AnyInteger, SimulationOptions.DefaultSeed),
+            Define("--seed", "S", "seed of the plan (which run fails how, who attacks whom), any integer", $"a whole number from {int.MinValue} to {int.MaxValue}", AnyInteger, SimulationOptions.DefaultSeed),
             (o, v) => o with { Seed = v });
+        var attackers = Define(
+            "--attackers",
+            "A",
+            $"users who also send another user's conversation id (load, continue): a number of users, or a share of them with a decimal point, e.g. 0.05; chosen by the seed (default {SimulationOptions.DefaultAttackers}, at most every user; 0 turns the attack off)",
+            "a number of users or a share of them from 0 to 1 with a decimal point (e.g. 0.05)",
+            Optional<AttackerCount>(AttackerCount.TryParse));
+        Add(attackers, (o, v) => o with { Attackers = v?.For(o.Users) ?? SimulationOptions.DefaultAttackersFor(o.Users) });
+
+        // Checked against --users, once both are parsed.
+        Validators.Add(result =>
+        {
+            AttackerCount? requested;
+            int userCount;
+            try
+            {
+                requested = result.GetValue(attackers);
+                userCount = result.GetValue(users);
+            }
+            catch (InvalidOperationException)
+            {
+                // A value that did not parse: its own error is already reported (GetValue throws it).
+                return;
+            }
+
+            if (requested?.Check(userCount) is { } problem)
+            {
+                result.AddError(problem);
+            }
+        });
 
         SetAction((result, cancellationToken) => RunAsync(
             Bind(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, configure, cancellationToken));

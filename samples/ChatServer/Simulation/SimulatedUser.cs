@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Isolation;
@@ -10,7 +11,8 @@ namespace ChatServer.Simulation;
 /// One simulated user with two tabs: the <em>main</em> connection sends the user's runs one after another (and is the
 /// one that reads slowly or vanishes), the <em>watch</em> connection only listens. Events go to all of a user's
 /// connections, so the watch connection sees every run end, even those whose main connection vanished. Both check
-/// every event they get: it must be this user's, for one of this user's runs, and each run must end exactly once.
+/// every event they get: it must be this user's, for one of this user's runs, and each run must end exactly once. An
+/// attacker then sends another user's conversation id (<see cref="PlannedAttack"/>): loads it, then continues it.
 /// </summary>
 internal sealed class SimulatedUser
 {
@@ -20,25 +22,47 @@ internal sealed class SimulatedUser
     private readonly IReadOnlyList<PlannedRun> _runs;
     private readonly SimulationTally _tally;
     private readonly ConcurrentDictionary<string, RunObservation> _observations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, AttackObservation> _attacks = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource<bool> _conversationStored = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HttpClient _http;
+    private readonly string _token;
     private ClientConnection? _main;
     private ClientConnection? _watch;
     private int _connections;
 
-    public SimulatedUser(string userId, Uri socketUri, IReadOnlyList<PlannedRun> runs, SimulationTally tally)
+    public SimulatedUser(string userId, Uri socketUri, HttpClient http, string token, IReadOnlyList<PlannedRun> runs, IEnumerable<PlannedAttack> attacks, SimulationTally tally)
     {
         UserId = userId;
         _socketUri = socketUri;
+        _http = http;
+        _token = token;
         _runs = runs;
         _tally = tally;
         foreach (var run in runs)
         {
             _observations[run.RunId] = new RunObservation(run);
         }
+
+        foreach (var attack in attacks)
+        {
+            _attacks[attack.RunId] = new AttackObservation(attack);
+        }
     }
 
     public string UserId { get; }
 
     public IEnumerable<RunObservation> Observations => _observations.Values;
+
+    public IEnumerable<AttackObservation> Attacks => _attacks.Values;
+
+    /// <summary>
+    /// Gets a task that is <see langword="true"/> once a run of this user completed (its conversation is stored, so it has an
+    /// owner and history to steal), <see langword="false"/> when all its runs ended without one completing.
+    /// </summary>
+    public Task<bool> ConversationStored => _conversationStored.Task;
+
+    /// <summary>Gets the other users, by index: an attacker waits for its victim's conversation to be stored.</summary>
+    public IReadOnlyList<SimulatedUser> Everyone { get; set; } = [];
 
     public async Task ConnectAsync(CancellationToken cancellationToken)
     {
@@ -62,13 +86,30 @@ internal sealed class SimulatedUser
 
     private async Task RunAllAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await RunOwnAsync(cancellationToken);
+        }
+        finally
+        {
+            _conversationStored.TrySetResult(false);
+        }
+
+        foreach (var observation in _attacks.Values)
+        {
+            await AttackAsync(observation, cancellationToken);
+        }
+    }
+
+    private async Task RunOwnAsync(CancellationToken cancellationToken)
+    {
         foreach (var run in _runs)
         {
             var observation = _observations[run.RunId];
             var main = _main!;
             main.Slow = run.Failure == InjectedFailure.SlowClient;
             observation.SentAt = Stopwatch.GetTimestamp();
-            await main.SendAsync(JsonSerializer.Serialize(new { type = "chat", runId = run.RunId, text = run.Text }), cancellationToken);
+            await main.SendAsync(JsonSerializer.Serialize(new { type = "chat", runId = run.RunId, threadId = PlannedRun.ConversationId(run.User), text = run.Text }), cancellationToken);
 
             if (run.Failure == InjectedFailure.VanishingClient)
             {
@@ -88,6 +129,34 @@ internal sealed class SimulatedUser
             main.Slow = false;
             _tally.RunFinished();
         }
+    }
+
+    /// <summary>Sends the victim's conversation id: a load of its history, then a chat run in it. Both must be refused.</summary>
+    private async Task AttackAsync(AttackObservation observation, CancellationToken cancellationToken)
+    {
+        var attack = observation.Attack;
+        if (!await Everyone[attack.Victim].ConversationStored.WaitAsync(TerminalWait, cancellationToken))
+        {
+            // Nothing to steal: none of the victim's runs completed (every one was given a failure).
+            return;
+        }
+
+        observation.Made = true;
+        using (var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/history?threadId=" + Uri.EscapeDataString(attack.ConversationId), UriKind.Relative)))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+            using var response = await _http.SendAsync(request, cancellationToken);
+            observation.LoadStatus = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                using var history = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                observation.LoadedMessages = history.RootElement.GetArrayLength();
+            }
+        }
+
+        await _main!.SendAsync(JsonSerializer.Serialize(new { type = "chat", runId = attack.RunId, threadId = attack.ConversationId, text = PlannedAttack.ContinueText }), cancellationToken);
+        await Wait(observation.WatchTerminal.Task, cancellationToken);
+        await Wait(observation.MainTerminal.Task, cancellationToken);
     }
 
     public async Task CloseAsync()
@@ -143,6 +212,12 @@ internal sealed class SimulatedUser
             return;
         }
 
+        if (received.RunId is not null && _attacks.TryGetValue(received.RunId, out var attack))
+        {
+            OnAttackEvent(connection, attack, received);
+            return;
+        }
+
         if (received.RunId is null || !_observations.TryGetValue(received.RunId, out var observation))
         {
             _tally.CrossUser($"{connection.Name} received '{received.Type}' of run {received.RunId}, which this user never started");
@@ -169,12 +244,45 @@ internal sealed class SimulatedUser
                 observation.EndedAt = Stopwatch.GetTimestamp();
             }
 
+            if (received.Status == "completed")
+            {
+                _conversationStored.TrySetResult(true);
+            }
+
             observation.WatchTerminal.TrySetResult();
         }
         else
         {
             Interlocked.Increment(ref observation.MainTerminals);
             observation.MainTerminal.TrySetResult();
+        }
+    }
+
+    private static void OnAttackEvent(ClientConnection connection, AttackObservation attack, ReceivedEvent received)
+    {
+        if (received.Type == Agents.ChatEventTypes.Answer)
+        {
+            attack.Answer = received.Text;
+        }
+
+        if (!AgentEventTypes.IsTerminal(received.Type))
+        {
+            return;
+        }
+
+        if (connection.Name.Contains("/watch", StringComparison.Ordinal))
+        {
+            if (Interlocked.Increment(ref attack.WatchTerminals) == 1)
+            {
+                attack.TerminalStatus = received.Status;
+            }
+
+            attack.WatchTerminal.TrySetResult();
+        }
+        else
+        {
+            Interlocked.Increment(ref attack.MainTerminals);
+            attack.MainTerminal.TrySetResult();
         }
     }
 }

@@ -12,6 +12,7 @@ public sealed record SimulationOptions
     public const int DefaultSeed = 1;
     public const int MaxUsers = 2000;
     public const int MaxRuns = 100_000;
+    public const int DefaultAttackers = 3;
 
     public int Users { get; init; } = DefaultUsers;
 
@@ -21,6 +22,12 @@ public sealed record SimulationOptions
 
     public int Seed { get; init; } = DefaultSeed;
 
+    /// <summary>Gets how many users also try another user's conversation id (load it, then continue it); at most <see cref="Users"/>, 0 with one user.</summary>
+    public int Attackers { get; init; } = DefaultAttackers;
+
     /// <summary>The number of runs when <c>--runs</c> is not given: ten per user, at most <see cref="MaxRuns"/>.</summary>
     public static int DefaultRunsFor(int users) => Math.Min(MaxRuns, users * RunsPerUserByDefault);
+
+    /// <summary>The number of attackers when <c>--attackers</c> is not given: <see cref="DefaultAttackers"/>, at most every user, none with one user.</summary>
+    public static int DefaultAttackersFor(int users) => users >= 2 ? Math.Min(DefaultAttackers, users) : 0;
 }

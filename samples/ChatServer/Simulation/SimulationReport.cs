@@ -9,7 +9,9 @@ namespace ChatServer.Simulation;
 /// as failed, timed out or cancelled, and drop that run's events for a vanished tab. Isolation held when, and only when,
 /// no client saw another user's event, the library found no violation and no leak (score 1.0), every run ended with
 /// exactly one terminal event, every clean run completed (another user's failure did not reach it), and the server
-/// drained (no work left running, no connection left registered).
+/// drained (no work left running, no connection left registered). The attack is the one expected source of violations:
+/// every attempt with a stolen conversation id must be refused (a <c>cross_scope_access</c> against the attacker's scope,
+/// naming the victim as the owner) and return none of the victim's history; any other violation breaks isolation.
 /// </summary>
 public sealed class SimulationReport
 {
@@ -33,6 +35,21 @@ public sealed class SimulationReport
     public long Leaks { get; private set; }
 
     public double Score { get; private set; }
+
+    /// <summary>Gets how many attempts were made with another user's conversation id: a load and a continue per attack made.</summary>
+    public int AttackAttempts { get; private set; }
+
+    /// <summary>Gets how many of those were refused: reported as <c>cross_scope_access</c> against the attacker, and nothing of the victim's returned.</summary>
+    public int AttackRefused { get; private set; }
+
+    /// <summary>Gets how many of the victims' messages reached an attacker: loaded history items, and earlier questions an answer repeated.</summary>
+    public int ForeignHistoryReturned { get; private set; }
+
+    /// <summary>Gets how many attacks were not made because the victim never stored a conversation (none of its runs completed).</summary>
+    public int AttacksSkipped { get; private set; }
+
+    /// <summary>Gets the violations that were the attackers' refused attempts (counted against the attackers' scopes); the rest of <see cref="Violations"/> broke isolation.</summary>
+    public long AttackViolations { get; private set; }
 
     public long FinishedScopes { get; private set; }
 
@@ -66,6 +83,8 @@ public sealed class SimulationReport
     internal static SimulationReport Create(
         SimulationOptions options,
         IReadOnlyList<RunObservation> observations,
+        IReadOnlyList<AttackObservation> attacks,
+        IReadOnlyCollection<IsolationViolation> reported,
         SimulationTally tally,
         IsolationMonitor monitor,
         IsolationMetricsAggregator metrics,
@@ -189,6 +208,14 @@ public sealed class SimulationReport
         report.CleanP95Ms = Percentile(clean, 95);
         report.CleanP99Ms = Percentile(clean, 99);
 
+        var attack = AttackVerdict.Evaluate(attacks, reported);
+        report.AttackAttempts = attack.Attempts;
+        report.AttackRefused = attack.Refused;
+        report.ForeignHistoryReturned = attack.ForeignMessages;
+        report.AttacksSkipped = attack.Skipped;
+        report.AttackViolations = attack.Violations;
+        var otherViolations = violations - attack.Violations;
+
         long serverRuns = 0;
         foreach (var (_, count) in report.ServerRunsByStatus)
         {
@@ -201,9 +228,19 @@ public sealed class SimulationReport
             report._failures.Add($"{report.CrossUserEvents} events reached a user they do not belong to: " + string.Join("; ", tally.CrossUserExamples));
         }
 
-        if (violations > 0)
+        if (otherViolations > 0)
         {
-            report._failures.Add($"{violations} isolation violations were reported: " + string.Join(", ", byKind));
+            report._failures.Add($"{otherViolations} isolation violations were reported{(attack.Violations > 0 ? $" besides the {attack.Violations} of the refused attacks" : string.Empty)}: " + string.Join(", ", byKind));
+        }
+
+        if (report.ForeignHistoryReturned > 0)
+        {
+            report._failures.Add($"{report.ForeignHistoryReturned} messages of another user's conversation reached an attacker: " + string.Join("; ", attack.Leaks));
+        }
+
+        if (report.AttackRefused != report.AttackAttempts)
+        {
+            report._failures.Add($"{report.AttackAttempts - report.AttackRefused} of {report.AttackAttempts} attempts with another user's conversation id were not refused: " + string.Join("; ", attack.NotRefused));
         }
 
         if (leaks > 0)
@@ -211,9 +248,10 @@ public sealed class SimulationReport
             report._failures.Add($"{leaks} leaks were reported: " + string.Join(", ", byKind) + (leakDetails.Count == 0 ? string.Empty : "; " + string.Join("; ", leakDetails)));
         }
 
-        if (report.Score < 1)
+        // Each refused attempt is a scope of its own with a violation (the history request's, the continue run's); no other may have one.
+        if (monitor.ScopesWithViolations > attack.Refused)
         {
-            report._failures.Add(string.Create(CultureInfo.InvariantCulture, $"isolation score is {report.Score:0.0000}, not 1: {monitor.ScopesWithViolations} of {monitor.FinishedScopes} scopes had violations"));
+            report._failures.Add(string.Create(CultureInfo.InvariantCulture, $"isolation score is {report.Score:0.0000}: {monitor.ScopesWithViolations} of {monitor.FinishedScopes} scopes had violations, {attack.Refused} of them the attackers' refused attempts"));
         }
 
         if (oneTerminal != report.Runs)
@@ -233,9 +271,14 @@ public sealed class SimulationReport
             report._failures.Add($"{mustComplete - completedAsTheyMust - cleanTimedOut} runs that had to complete (clean or slow_client) did not (a failure reached a run it did not belong to): " + string.Join("; ", cleanNotCompleted));
         }
 
-        if (serverRuns != report.Runs)
+        if (attack.BadTerminals.Count > 0)
         {
-            report._failures.Add($"the server counted {serverRuns} ended runs (isolation.runs) for {report.Runs} runs sent");
+            report._failures.Add($"{attack.BadTerminals.Count} attack runs did not end with exactly one terminal event per tab: " + string.Join("; ", attack.BadTerminals));
+        }
+
+        if (serverRuns != report.Runs + attack.Continues)
+        {
+            report._failures.Add($"the server counted {serverRuns} ended runs (isolation.runs) for {report.Runs + attack.Continues} runs sent ({attack.Continues} of them attacks)");
         }
 
         if (!drained || connectionsLeft != 0)
@@ -271,10 +314,12 @@ public sealed class SimulationReport
         }
 
         lines.Add($"  cross-user events seen by clients        {report.CrossUserEvents} (of {report.EventsReceived} events received)");
-        lines.Add($"  violations                               {violations}{(byKind.Count == 0 ? string.Empty : " (" + string.Join(", ", byKind) + ")")}");
+        lines.Add("  " + $"stolen conversation ids ({attacks.Count} attackers)".PadRight(41) + $"attempts {report.AttackAttempts} (load, continue)  refused {report.AttackRefused}  foreign history returned {report.ForeignHistoryReturned}"
+            + (report.AttacksSkipped == 0 ? string.Empty : $"  ({report.AttacksSkipped} not made: the victim had no stored conversation)"));
+        lines.Add($"  violations                               {violations}{(byKind.Count == 0 ? string.Empty : " (" + string.Join(", ", byKind) + ")")}: {attack.Violations} against the attackers' refused attempts, {otherViolations} anywhere else");
         lines.Add(string.Create(ic, $"  leaks (session, agent, scope)            {monitor.GetViolationCount(ViolationKind.SessionLeak)}, {monitor.GetViolationCount(ViolationKind.AgentLeak)}, {monitor.GetViolationCount(ViolationKind.ScopeLeak)} (full leak detection, checked after a full GC)"));
         lines.Add(string.Create(ic, $"  isolation score                          {report.Score:0.0000} ({report.FinishedScopes - monitor.ScopesWithViolations} of {report.FinishedScopes} finished scopes without a violation)"));
-        lines.Add("    scopes: one per run, and two of the server's start-up (schema, agent warm-up)");
+        lines.Add("    scopes: one per run, one per history request (the attackers' loads), and two of the server's start-up (schema, agent warm-up)");
         lines.Add(report.CleanP50Ms is null
             ? "  clean run latency (send → completed)     n/a (no clean run completed)"
             : string.Create(ic, $"  clean run latency (send → completed)     p50 {report.CleanP50Ms:0.0} ms  p95 {report.CleanP95Ms:0.0} ms  p99 {report.CleanP99Ms:0.0} ms ({clean.Count} runs)"));

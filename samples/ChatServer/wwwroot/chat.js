@@ -47,8 +47,8 @@
     switch (event.type) {
       case "agent_started": return "started";
       case "agent_thinking": return "thinking (" + p.step + ")";
-      case "tool_executing": return "calling " + p.tool + " " + JSON.stringify(p.arguments || {});
-      case "tool_completed": return p.tool + " → " + p.result;
+      case "tool_executing": return "calling " + p.tool + " (" + p.callId + ")";
+      case "tool_completed": return p.tool + " done (" + p.callId + ")";
       case "agent_completed": return "completed in " + Math.round(p.durationMs) + " ms";
       case "agent_failed": case "agent_timeout": case "agent_rejected": return event.type + ": " + (p.message || p.status);
       case "protocol_error": return "server refused the message: " + p.message;

@@ -41,6 +41,20 @@ public sealed class ChatTokenServiceTests
     }
 
     [Fact]
+    public void DefaultConversationId_SameKeyAndUser_SameIdOtherwiseAnother()
+    {
+        var time = new FakeTimeProvider();
+        var id = Create(time).DefaultConversationId("alice");
+        var otherKey = new ChatTokenService(Options.Create(new ChatAuthOptions { SigningKey = Convert.ToBase64String(new byte[32]) }), time);
+
+        Assert.Equal(id, Create(time).DefaultConversationId("alice"));
+        Assert.Matches("^main-[A-Za-z0-9_-]{22}$", id);
+        Assert.NotEqual(id, Create(time).DefaultConversationId("bob"));
+        Assert.NotEqual(id, otherKey.DefaultConversationId("alice"));
+        Assert.DoesNotContain("alice", id, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ValidateAsync_SignatureRemoved_Rejected()
     {
         var tokens = Create(new FakeTimeProvider());

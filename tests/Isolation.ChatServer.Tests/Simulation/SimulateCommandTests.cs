@@ -1,7 +1,10 @@
+using System.Data.Common;
 using ChatServer.Agents;
 using ChatServer.Simulation;
 using ChatServer.Tests.Infrastructure;
 using Isolation;
+using Isolation.AgentFramework;
+using Microsoft.Agents.AI;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +32,8 @@ public sealed class SimulateCommandTests
         Assert.Contains("20 users connected (40 WebSockets)", text, StringComparison.Ordinal);
         Assert.Contains("exactly one terminal event per run       100/100", text, StringComparison.Ordinal);
         Assert.Contains("cross-user events seen by clients        0", text, StringComparison.Ordinal);
-        Assert.Contains("isolation score                          1.0000", text, StringComparison.Ordinal);
+        Assert.Contains("stolen conversation ids (3 attackers)    attempts 6 (load, continue)  refused 6  foreign history returned 0", text, StringComparison.Ordinal);
+        Assert.Contains("6 against the attackers' refused attempts, 0 anywhere else", text, StringComparison.Ordinal);
         Assert.Contains("Isolation held.", text, StringComparison.Ordinal);
         Assert.Empty(error.ToString());
     }
@@ -39,7 +43,7 @@ public sealed class SimulateCommandTests
     {
         using var output = new StringWriter();
 
-        var exitCode = await SimulateCommand.RunAsync(["--users", "3", "--runs", "6", "--failure-rate", "0"], output, TextWriter.Null, Ct);
+        var exitCode = await SimulateCommand.RunAsync(["--users", "3", "--runs", "6", "--failure-rate", "0", "--attackers", "0"], output, TextWriter.Null, Ct);
 
         var text = output.ToString();
         Assert.True(exitCode == SimulateCommand.Held, text);
@@ -88,11 +92,12 @@ public sealed class SimulateCommandTests
         Assert.Equal(96, report.RunsWithOneTerminal);
         Assert.Equal(0, report.CrossUserEvents);
         Assert.True(report.EventsReceived > 96 * 4, $"only {report.EventsReceived} events were received");
-        Assert.Equal(0, report.Violations);
+        Assert.Equal(report.AttackViolations, report.Violations);
+        Assert.Equal(report.AttackAttempts, report.AttackRefused);
+        Assert.Equal(0, report.ForeignHistoryReturned);
         Assert.Equal(0, report.Leaks);
-        Assert.Equal(1.0, report.Score);
         Assert.Equal(report.CleanRuns, report.CleanRunsCompleted);
-        Assert.Equal(96, report.ServerRunsByStatus.Values.Sum());
+        Assert.Equal(96 + (report.AttackAttempts / 2), report.ServerRunsByStatus.Values.Sum());
         foreach (var failure in Enum.GetValues<InjectedFailure>())
         {
             Assert.True(report.Injected.GetValueOrDefault(failure) > 0, $"the plan has no {failure} run; pick another seed");
@@ -114,7 +119,7 @@ public sealed class SimulateCommandTests
 
         // The planted bug: the probe agent's factory hands one instance to every scope, as a singleton registration would.
         var exitCode = await SimulateCommand.RunAsync(
-            ["--users", "4", "--runs", "8", "--failure-rate", "0"],
+            ["--users", "4", "--runs", "8", "--failure-rate", "0", "--attackers", "0"],
             output,
             TextWriter.Null,
             b =>
@@ -131,6 +136,89 @@ public sealed class SimulateCommandTests
         Assert.Contains("isolation score is 0.", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RunAsync_Attackers_EveryAttemptRefusedAgainstTheAttackerNoForeignHistory()
+    {
+        var options = new SimulationOptions { Users = 10, Runs = 30, FailureRate = 0, Seed = 2, Attackers = 4 };
+
+        var report = await ChatSimulation.RunAsync(options, TextWriter.Null, configure: null, Ct);
+
+        Assert.True(report.IsolationHeld, string.Join(Environment.NewLine, report.Failures));
+        Assert.Equal(8, report.AttackAttempts);
+        Assert.Equal(8, report.AttackRefused);
+        Assert.Equal(0, report.ForeignHistoryReturned);
+        Assert.Equal(0, report.AttacksSkipped);
+        Assert.Equal(8, report.AttackViolations);
+        Assert.Equal(8, report.Violations);
+
+        // The victims were not touched: every one of their runs completed.
+        Assert.Equal(30, report.CleanRuns);
+        Assert.Equal(30, report.CleanRunsCompleted);
+        Assert.Equal(4, report.ServerRunsByStatus["failed"]);
+    }
+
+    [Fact]
+    public async Task RunAsync_StoreWithoutTheOwnerCheck_ForeignHistoryReturnedExitCode1()
+    {
+        using var output = new StringWriter();
+
+        // The planted bug: conversations straight from the SQL store, the owner check forgotten.
+        var exitCode = await SimulateCommand.RunAsync(
+            ["--users", "4", "--runs", "8", "--failure-rate", "0", "--attackers", "2"],
+            output,
+            TextWriter.Null,
+            b => b.Services.AddSingleton<AgentSessionStore>(sp => sp.GetRequiredService<SqlAgentSessionStore<DbConnection>>()),
+            Ct);
+
+        var text = output.ToString();
+        Assert.Equal(SimulateCommand.Broken, exitCode);
+        Assert.Contains("ISOLATION BROKEN", text, StringComparison.Ordinal);
+        Assert.Contains("messages of another user's conversation reached an attacker", text, StringComparison.Ordinal);
+        Assert.Contains("attempts with another user's conversation id were not refused", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("foreign history returned 0", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--attackers", "5" }, 5)]
+    [InlineData(new[] { "--attackers", "0.25" }, 3)]
+    [InlineData(new[] { "--attackers", "1.0" }, 10)]
+    [InlineData(new[] { "--attackers", "0" }, 0)]
+    [InlineData(new string[0], 3)]
+    public void Bind_Attackers_CountOrShareOfTheUsers(string[] args, int attackers)
+    {
+        var command = new SimulateCommand();
+        var result = command.Parse([.. args, "--users", "10"]);
+        Assert.Empty(result.Errors);
+        Assert.Equal(attackers, command.Bind(result).Attackers);
+    }
+
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(2, 2)]
+    public void Bind_FewUsers_DefaultAttackersFitThem(int users, int attackers)
+    {
+        var command = new SimulateCommand();
+        var options = command.Bind(command.Parse(["--users", users.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        Assert.Equal(attackers, options.Attackers);
+        Assert.Equal(attackers, PlannedAttack.CreatePlan(options).Count);
+    }
+
+    [Fact]
+    public void CreatePlan_Attacks_DistinctAttackersEachAgainstAnotherUserSameForTheSameSeed()
+    {
+        var options = new SimulationOptions { Users = 30, Runs = 60, Seed = 4, Attackers = 12 };
+
+        var attacks = PlannedAttack.CreatePlan(options);
+
+        Assert.Equal(12, attacks.Count);
+        Assert.Equal(12, attacks.Select(a => a.Attacker).Distinct().Count());
+        Assert.All(attacks, a => Assert.NotEqual(a.Attacker, a.Victim));
+        Assert.All(attacks, a => Assert.Equal(PlannedRun.ConversationId(a.Victim), a.ConversationId));
+        Assert.Equal(attacks, PlannedAttack.CreatePlan(options));
+        Assert.NotEqual(attacks, PlannedAttack.CreatePlan(options with { Seed = 5 }));
+        Assert.Equal(PlannedRun.CreatePlan(options).SelectMany(p => p), PlannedRun.CreatePlan(options with { Attackers = 0 }).SelectMany(p => p));
+    }
+
     [Theory]
     [InlineData(new[] { "--users", "0" }, "--users must be a whole number from 1 to 2000; got '0'.")]
     [InlineData(new[] { "--users", "many" }, "--users must be a whole number from 1 to 2000; got 'many'.")]
@@ -141,8 +229,13 @@ public sealed class SimulateCommandTests
     [InlineData(new[] { "--users" }, "Option --users needs a value")]
     [InlineData(new[] { "--users", "--runs", "5" }, "--users must be a whole number from 1 to 2000; got '--runs'.")]
     [InlineData(new[] { "--seed" }, "Option --seed needs a value: --seed <S>")]
-    [InlineData(new[] { "--speed", "3" }, "Unknown option '--speed'. Options are --users, --runs, --failure-rate and --seed.")]
+    [InlineData(new[] { "--speed", "3" }, "Unknown option '--speed'. Options are --users, --runs, --failure-rate, --seed and --attackers.")]
     [InlineData(new[] { "fast" }, "Unknown command or argument 'fast'")]
+    [InlineData(new[] { "--users", "10", "--attackers", "11" }, "--attackers must be a number of users from 0 to 10 (--users) or a share of them from 0 to 1 with a decimal point (e.g. 0.05); got '11'.")]
+    [InlineData(new[] { "--attackers", "1.5" }, "--attackers must be a number of users or a share of them from 0 to 1 with a decimal point (e.g. 0.05); got '1.5'.")]
+    [InlineData(new[] { "--attackers", "some" }, "--attackers must be a number of users or a share")]
+    [InlineData(new[] { "--users", "many", "--attackers", "1" }, "--users must be a whole number from 1 to 2000; got 'many'.")]
+    [InlineData(new[] { "--users", "1", "--attackers", "1" }, "--attackers 1 needs at least 2 users: an attacker sends another user's conversation id.")]
     public async Task RunAsync_BadOption_ExitCode2WithMessageAndUsage(string[] args, string message)
     {
         using var output = new StringWriter();
@@ -199,9 +292,9 @@ public sealed class SimulateCommandTests
     public void Bind_EveryOption_TakesItsValue()
     {
         var command = new SimulateCommand();
-        var result = command.Parse(["--seed", "-3", "--failure-rate", "0", "--runs", "5", "--users", "2000"]);
+        var result = command.Parse(["--seed", "-3", "--failure-rate", "0", "--runs", "5", "--attackers", "7", "--users", "2000"]);
         Assert.Empty(result.Errors);
-        Assert.Equal(new SimulationOptions { Users = 2000, Runs = 5, FailureRate = 0, Seed = -3 }, command.Bind(result));
+        Assert.Equal(new SimulationOptions { Users = 2000, Runs = 5, FailureRate = 0, Seed = -3, Attackers = 7 }, command.Bind(result));
     }
 
     [Fact]
@@ -275,8 +368,10 @@ public sealed class SimulateCommandTests
             Assert.True(report.IsolationHeld, string.Join(Environment.NewLine, report.Failures));
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync(Ct);
-            await using var command = new NpgsqlCommand("SELECT count(DISTINCT user_id) FROM chat_messages", connection);
+            await using var command = new NpgsqlCommand("SELECT count(DISTINCT owner_id) FROM isolation_agent_sessions", connection);
             Assert.Equal(10L, await command.ExecuteScalarAsync(Ct));
+            Assert.Equal(report.AttackAttempts, report.AttackRefused);
+            Assert.True(report.AttackAttempts > 0, "the default attack made no attempt");
         }
         finally
         {
