@@ -149,7 +149,7 @@ public sealed class IsolatedAIAgentTests
     }
 
     [Fact]
-    public async Task RunAsync_TwoRunsOnOneConversationQueued_SecondRunsOnTheFirstsHistory()
+    public async Task RunAsync_TwoRunsOnOneConversationQueued_TakeTurnsAndTheEarlierLoadedSecondCannotOverwriteTheFirst()
     {
         await using var host = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Enforce);
         await host.TurnAsync("alice", "c-1", "zero", Ct);
@@ -178,14 +178,18 @@ public sealed class IsolatedAIAgentTests
                 var queued = !run.IsCompleted && Volatile.Read(ref calls) == 1;
                 releaseFirst.SetResult();
                 await run;
+                await first.WaitAsync(Bound, Ct);
+
+                // It ran on the history it loaded, before the first saved: its save is refused, the first's history kept.
+                await Assert.ThrowsAsync<AgentSessionConflictException>(async () => await host.Store.SaveSessionAsync(host.Agent, key, session!, Ct));
                 return queued;
             },
             Ct);
 
-        await first.WaitAsync(Bound, Ct);
         Assert.True(await secondSession.WaitAsync(Bound, Ct));
         Assert.Equal(2, Volatile.Read(ref calls));
         Assert.Equal(0, host.Monitor.TotalViolations);
+        Assert.Contains("first", await host.HistoryAsync("alice", "c-1", Ct));
     }
 
     [Fact]
