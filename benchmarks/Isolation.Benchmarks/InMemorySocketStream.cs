@@ -11,6 +11,7 @@ public sealed class InMemorySocketStream : Stream
 {
     private readonly bool _stalled;
     private readonly SemaphoreSlim _written = new(0);
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private InMemorySocketStream(bool stalled) => _stalled = stalled;
 
@@ -43,7 +44,8 @@ public sealed class InMemorySocketStream : Stream
     {
         if (_stalled)
         {
-            return new ValueTask(Task.Delay(Timeout.Infinite, cancellationToken));
+            // Pending until the stream is closed (the socket aborted), as a send to a client whose buffers are full.
+            return new ValueTask(_closed.Task.WaitAsync(cancellationToken));
         }
 
         _written.Release();
@@ -72,6 +74,7 @@ public sealed class InMemorySocketStream : Stream
     {
         if (disposing)
         {
+            _closed.TrySetException(new IOException("The socket was closed."));
             _written.Dispose();
         }
 

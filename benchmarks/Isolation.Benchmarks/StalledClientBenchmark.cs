@@ -21,6 +21,7 @@ public class StalledClientBenchmark
     private ServiceProvider _provider = null!;
     private IsolationScope? _stalledScope;
     private WebSocketEventSink? _stalledSink;
+    private System.Net.WebSockets.WebSocket? _stalledSocket;
 
     [Params(false, true)]
     public bool Stalled { get; set; }
@@ -50,6 +51,7 @@ public class StalledClientBenchmark
         if (Stalled)
         {
             var (socket, _) = InMemorySocketStream.Create(stalled: true);
+            _stalledSocket = socket;
             _stalledSink = registry.RegisterWebSocket(socket, "stalled", "s-1");
             _stalledScope = scopes.CreateScope(new UserExecutionContext("stalled", "s-1"));
             while (_stalledSink.DroppedCount == 0)
@@ -73,6 +75,8 @@ public class StalledClientBenchmark
             sink.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
 
+        // Aborting fails the send that never completes, so the sink's disposal does not wait for its send timeout.
+        _stalledSocket?.Abort();
         _stalledSink?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _provider.Dispose();
     }
