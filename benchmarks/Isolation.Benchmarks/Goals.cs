@@ -39,6 +39,51 @@ public static class Goals
                 (Mean(i) - Mean(u) <= 2_000, $"{Ns(i)} vs {Ns(u)}: {Mean(i) - Mean(u):+0;-0} ns (error +-{Error(i) + Error(u):0} ns), {Bytes(i) - Bytes(u):+0;-0} B"));
         }
 
+        foreach (var yields in new[] { false, true })
+        {
+            var scopeOnly = Find(reports, nameof(RunnerBenchmark), nameof(RunnerBenchmark.ScopeOnly), "Yields", yields);
+            var runner = Find(reports, nameof(RunnerBenchmark), nameof(RunnerBenchmark.Runner), "Yields", yields);
+            var polly = Find(reports, nameof(RunnerBenchmark), nameof(RunnerBenchmark.Polly), "Yields", yields);
+            var work = yields ? "work awaiting once" : "work completing synchronously";
+            Judge(lines, $"runner <= 2 us and 512 B over the scope alone ({work})", runner, scopeOnly, (r, s) =>
+                (Mean(r) - Mean(s) <= 2_000 && Bytes(r) - Bytes(s) <= 512, $"{Ns(r)} vs {Ns(s)}: {Mean(r) - Mean(s):+0;-0} ns (error +-{Error(r) + Error(s):0} ns), {Bytes(r) - Bytes(s):+0;-0} B"));
+            if (polly is not null && scopeOnly is not null)
+            {
+                Judge(lines, $"runner overhead <= a Polly v8 pipeline's (timeout + per-user concurrency limiter; {work})", runner, polly, (r, p) =>
+                    (Mean(r) <= Mean(p) && Bytes(r) <= Bytes(p), $"runner {Mean(r) - Mean(scopeOnly):+0;-0} ns {Bytes(r) - Bytes(scopeOnly):+0;-0} B, Polly {Mean(p) - Mean(scopeOnly):+0;-0} ns {Bytes(p) - Bytes(scopeOnly):+0;-0} B over the scope alone"));
+            }
+        }
+
+        foreach (var (rawName, guardedName, what) in new[]
+        {
+            (nameof(SessionGuardBenchmark.RawExecuteScalar), nameof(SessionGuardBenchmark.GuardedExecuteScalar), "ExecuteScalar"),
+            (nameof(SessionGuardBenchmark.RawExecuteScalarAsync), nameof(SessionGuardBenchmark.GuardedExecuteScalarAsync), "ExecuteScalarAsync"),
+        })
+        {
+            var raw = Find(reports, nameof(SessionGuardBenchmark), rawName);
+            var guarded = Find(reports, nameof(SessionGuardBenchmark), guardedName);
+            Judge(lines, $"guarded {what} <= 3x raw and no extra bytes (SQLite in memory)", guarded, raw, (g, r) =>
+                (Mean(g) / Mean(r) <= 3 && Bytes(g) <= Bytes(r), $"{Ns(g)} vs {Ns(r)}: {Mean(g) / Mean(r):0.00}x, {Bytes(g) - Bytes(r):+0;-0} B"));
+        }
+
+        var victimAlone = Find(reports, nameof(RunnerLoadBenchmark), nameof(RunnerLoadBenchmark.VictimRun), "Hammering", false);
+        var victimHammered = Find(reports, nameof(RunnerLoadBenchmark), nameof(RunnerLoadBenchmark.VictimRun), "Hammering", true);
+        Judge(lines, "a user's run with another user hammering the runner <= 10x its run alone", victimHammered, victimAlone, (h, a) =>
+            (Mean(h) / Mean(a) <= 10, $"{Ns(h)} vs {Ns(a)}: {Mean(h) / Mean(a):0.00}x"));
+
+        var othersAlone = Find(reports, nameof(StalledClientBenchmark), nameof(StalledClientBenchmark.OthersRound), "Stalled", false);
+        var othersStalled = Find(reports, nameof(StalledClientBenchmark), nameof(StalledClientBenchmark.OthersRound), "Stalled", true);
+        Judge(lines, "other users' events with a stalled client <= 10x without it", othersStalled, othersAlone, (w, wo) =>
+            (Mean(w) / Mean(wo) <= 10, $"{Ns(w)} vs {Ns(wo)}: {Mean(w) / Mean(wo):0.00}x"));
+
+        var idle = Find(reports, nameof(MemoryAtScaleBenchmark), nameof(MemoryAtScaleBenchmark.IdleConnections));
+        var plainChannels = Find(reports, nameof(MemoryAtScaleBenchmark), nameof(MemoryAtScaleBenchmark.PlainChannels));
+        Judge(lines, $"<= 2 KB per registered idle connection ({MemoryAtScaleBenchmark.Connections:N0} WebSocket sinks)", idle, plainChannels, (i, p) =>
+            (Bytes(i) <= 2_048, $"{Bytes(i)} B per connection (a plain per-user channel: {Bytes(p)} B)"));
+        var inFlight = Find(reports, nameof(MemoryAtScaleBenchmark), nameof(MemoryAtScaleBenchmark.InFlightRuns));
+        Judge(lines, $"bytes per in-flight run ({MemoryAtScaleBenchmark.Runs:N0} runs waiting at once; reported, no goal)", inFlight, inFlight, (r, _) =>
+            (true, $"{Bytes(r)} B per run"));
+
         var few = Find(reports, nameof(EventDeliveryBenchmark), nameof(EventDeliveryBenchmark.Registry), "Connections", 100);
         var many = Find(reports, nameof(EventDeliveryBenchmark), nameof(EventDeliveryBenchmark.Registry), "Connections", 10_000);
         Judge(lines, "delivery independent of other users' connections (10,000 vs 100 within 1.5x)", many, few, (m, f) =>

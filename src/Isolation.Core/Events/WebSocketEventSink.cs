@@ -28,7 +28,6 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
     private readonly Channel<EventEnvelope> _queue;
     private readonly EventQueueFullMode _fullMode;
     private readonly TimeSpan _sendTimeout;
-    private readonly CancellationTokenSource _stop = new();
     private IDisposable? _registration;
     private CancellationTokenRegistration _abortRegistration;
     private CancellationTokenSource? _sendTimeoutSource;
@@ -163,8 +162,8 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
             return;
         }
 
+        // Completing the queue wakes the writer loop, which sees the flag and stops: no cancellation source, no registration.
         _queue.Writer.TryComplete();
-        _stop.Cancel();
     }
 
     private async Task RunAsync()
@@ -174,9 +173,11 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
         var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            // Stopped (disposed, connection aborted, or queue overflow with CloseConnection): what is still queued is
+            // dropped by Close, not sent.
+            while (Volatile.Read(ref _stopping) == 0 && await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (!_stop.IsCancellationRequested && reader.TryRead(out var envelope))
+                while (Volatile.Read(ref _stopping) == 0 && reader.TryRead(out var envelope))
                 {
                     if (!await SendAsync(envelope).ConfigureAwait(false))
                     {
@@ -184,10 +185,6 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
                     }
                 }
             }
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-            // Stopped: disposed, connection aborted, or queue overflow with CloseConnection.
         }
 #pragma warning disable CA1031 // The loop must always leave the registry; an unexpected failure is logged, not thrown into nowhere.
         catch (Exception ex)

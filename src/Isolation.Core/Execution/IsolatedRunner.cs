@@ -9,7 +9,8 @@ namespace Isolation.Execution;
 
 /// <summary>
 /// The default <see cref="IIsolatedRunner"/>. A run: acquire the user's concurrency slot (or reject), create the scope,
-/// start the work off the caller's thread, wait for the work or the scope's abort (deadline or caller cancellation),
+/// start the work (on the caller's thread, or on the thread pool with <see cref="IsolatedRunnerOptions.StartOnThreadPool"/>),
+/// wait for the work or the scope's abort (deadline or caller cancellation),
 /// end with exactly one terminal event, and release. Work that outlives its deadline is abandoned: its emitter is sealed
 /// and its scope is disposed when it returns (or after <see cref="IsolatedRunnerOptions.AbandonedWorkTimeout"/>).
 /// </summary>
@@ -108,14 +109,26 @@ internal sealed class IsolatedRunner : IIsolatedRunner
 
             Started(scope);
             Task workTask;
-            AbortWatch watch;
+            bool abortedFirst;
             using (cancellationToken.UnsafeRegister(static s => ((IsolationScope)s!).Abort(), scope))
             {
-                workTask = Start(work, scope);
-                watch = new AbortWatch(workTask);
-                using (scope.Aborted.UnsafeRegister(static s => ((AbortWatch)s!).OnAbort(), watch))
+                var inline = !(options?.StartOnThreadPool ?? _options.StartOnThreadPool);
+                workTask = inline ? StartInline(work, scope) : StartOnThreadPool(work, scope);
+                if (inline && workTask.IsCompleted)
                 {
-                    await Task.WhenAny(workTask, watch.Task).ConfigureAwait(false);
+                    // Ended within its synchronous part, on this thread: no waiting, nothing to allocate. An abort that fired
+                    // meanwhile (the deadline passed while the work blocked this thread) came first.
+                    abortedFirst = scope.Aborted.IsCancellationRequested;
+                }
+                else
+                {
+                    var watch = new AbortWatch(workTask);
+                    using (scope.Aborted.UnsafeRegister(static s => ((AbortWatch)s!).OnAbort(), watch))
+                    {
+                        await Task.WhenAny(workTask, watch.Task).ConfigureAwait(false);
+                    }
+
+                    abortedFirst = watch.AbortedFirst;
                 }
             }
 
@@ -124,7 +137,7 @@ internal sealed class IsolatedRunner : IIsolatedRunner
             RunStatus status;
             Exception? exception;
             var abandoned = !workTask.IsCompleted;
-            if (watch.AbortedFirst)
+            if (abortedFirst)
             {
                 status = scope.DeadlineExceeded ? RunStatus.TimedOut : RunStatus.Cancelled;
                 exception = new OperationCanceledException(AbortMessage(status, context, deadline), scope.Aborted);
@@ -160,12 +173,32 @@ internal sealed class IsolatedRunner : IIsolatedRunner
         }
     }
 
-    private static Task Start(Func<IsolationScope, CancellationToken, Task> work, IsolationScope scope)
+    /// <summary>
+    /// Calls the work on the caller's thread: it runs until its first await that does not complete at once, then the
+    /// runner waits for it or the abort. A synchronous exception, or a null task, becomes the faulted task of the run.
+    /// </summary>
+    private static Task StartInline(Func<IsolationScope, CancellationToken, Task> work, IsolationScope scope)
     {
-        // Started on the thread pool so that work blocking synchronously cannot hold the runner past the deadline.
-        return Task.Run(() => work(scope, scope.Aborted) ?? throw new InvalidOperationException(
-            "The work passed to IIsolatedRunner.RunAsync returned a null Task. Return a Task (e.g. make the lambda async)."));
+        try
+        {
+            return work(scope, scope.Aborted) ?? Task.FromException(NullTask());
+        }
+#pragma warning disable CA1031 // The work's exception is the run's outcome (Failed, or TimedOut/Cancelled when caused by the abort).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Task.FromException(ex);
+        }
     }
+
+    private static Task StartOnThreadPool(Func<IsolationScope, CancellationToken, Task> work, IsolationScope scope)
+    {
+        // On the thread pool, so that work blocking synchronously cannot hold the runner past the deadline.
+        return Task.Run(() => work(scope, scope.Aborted) ?? throw NullTask());
+    }
+
+    private static InvalidOperationException NullTask() => new(
+        "The work passed to IIsolatedRunner.RunAsync returned a null Task. Return a Task (e.g. make the lambda async).");
 
     private static (RunStatus Status, Exception? Exception) Classify(Task workTask, IsolationScope scope)
     {

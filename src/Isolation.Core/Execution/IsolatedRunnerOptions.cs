@@ -42,4 +42,16 @@ public sealed class IsolatedRunnerOptions
     /// <summary>Gets or sets the message sent to the user with <c>agent_failed</c>: safe to show; the exception itself goes to the log only.</summary>
     /// <value>The default value is "The assistant ran into a problem and stopped. Please try again."</value>
     public string FailureMessage { get; set; } = DefaultFailureMessage;
+
+    /// <summary>
+    /// Gets or sets whether work starts on the thread pool instead of the caller's thread. Started on the caller's thread
+    /// (the default, and the cheaper way), the work runs until its first await that does not complete at once before the
+    /// runner can wait for it: the deadline is kept from then on, but work that blocks synchronously before that point holds
+    /// the caller's thread until it returns (its run is then <see cref="RunStatus.TimedOut"/> when the deadline passed
+    /// meanwhile). Set it when work may block synchronously (for example <c>.Result</c> on a task, or CPU-bound work),
+    /// so that the runner stops waiting at the deadline whatever the work does. <see cref="RunOptions.StartOnThreadPool"/>
+    /// overrides it for one run.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>: work starts on the caller's thread.</value>
+    public bool StartOnThreadPool { get; set; }
 }

@@ -5,8 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Isolation.Tests.Execution;
 
 /// <summary>
-/// Load properties of the runner, bounded in count and time; the measured figures are printed. Run alone, after the
-/// parallel tests, so that other tests' allocations and CPU use do not blur the measurements.
+/// Load properties of the runner, bounded in count and time; the figures are printed, only counts are asserted. Run
+/// alone, after the parallel tests, so that other tests' allocations do not blur the memory measurement.
 /// </summary>
 [Collection(nameof(RunnerLoadTests))]
 public sealed class RunnerLoadTests
@@ -22,8 +22,10 @@ public sealed class RunnerLoadTests
             .BuildServiceProvider();
 
     [Fact]
-    public async Task RunAsync_OneUserHammering_OtherUsersLatencyStaysWithinBound()
+    public async Task RunAsync_OneUserHammering_OtherUsersRunsAllCompleteWhileHammerIsRejected()
     {
+        // How much a hammering user slows another user's runs is timing: RunnerLoadBenchmark measures it (goal <= 10x).
+        // Here only what cannot flake: the hammering user is held at its limit, and no run of the victim is rejected.
         await using var provider = CreateProvider();
         var runner = provider.GetRequiredService<IIsolatedRunner>();
         static async Task Work(IsolationScope scope, CancellationToken ct)
@@ -32,26 +34,9 @@ public sealed class RunnerLoadTests
             await Task.Delay(1, ct); // an I/O-bound step: a model or database call
         }
 
-        async Task<double> VictimMedianMsAsync()
-        {
-            var samples = new List<double>();
-            for (var i = 0; i < 40; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                var result = await runner.RunAsync(new UserExecutionContext("victim"), Work);
-                Assert.Equal(RunStatus.Completed, result.Status);
-                samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-
-            samples.Sort();
-            return samples[samples.Count / 2];
-        }
-
-        await VictimMedianMsAsync(); // warm-up
-        var alone = await VictimMedianMsAsync();
-
         using var stop = new CancellationTokenSource();
         var rejected = 0L;
+        var firstRejection = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var hammer = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
@@ -60,19 +45,23 @@ public sealed class RunnerLoadTests
                 if (result.Status == RunStatus.Rejected)
                 {
                     Interlocked.Increment(ref rejected);
+                    firstRejection.TrySetResult();
                     await Task.Yield();
                 }
             }
         })).ToArray();
-        var underLoad = await VictimMedianMsAsync().WaitAsync(Bound);
+        await firstRejection.Task.WaitAsync(Bound);
+
+        for (var i = 0; i < 40; i++)
+        {
+            var result = await runner.RunAsync(new UserExecutionContext("victim"), Work).WaitAsync(Bound);
+            Assert.Equal(RunStatus.Completed, result.Status);
+        }
+
         await stop.CancelAsync();
         await Task.WhenAll(hammer).WaitAsync(Bound);
-
-        var ratio = underLoad / Math.Max(alone, 1d);
-        TestContext.Current.TestOutputHelper?.WriteLine(
-            $"victim median: alone {alone:0.00} ms, with a hammering user {underLoad:0.00} ms (ratio {ratio:0.00}); hammer runs rejected: {rejected}");
-        Assert.True(rejected > 0, "the hammering user was never over its limit, so the test proved nothing");
-        Assert.True(ratio < 10, $"a hammering user slowed another user's runs {ratio:0.0}x (alone {alone:0.00} ms, under load {underLoad:0.00} ms)");
+        Assert.True(Interlocked.Read(ref rejected) > 0);
+        Assert.Equal(0, ((Isolation.Execution.IsolatedRunner)runner).ActiveUsers);
     }
 
     [Fact]

@@ -1,18 +1,20 @@
 using System.Data.Common;
-using System.Diagnostics;
 using Isolation.Tests.Support;
 using Microsoft.Data.Sqlite;
 
 namespace Isolation.Tests.Sessions;
 
 /// <summary>
-/// A first, quick measurement of what the guard costs per command (SQLite in memory, guarded against raw). Timings are
-/// printed, not asserted, apart from a generous ratio bound; allocations are asserted exactly.
+/// What the guard adds to each command, measured deterministically: allocations counted on the calling thread around
+/// synchronous loops (nothing awaits, so no continuation moves to another thread). The guarded commands wrap
+/// <see cref="ConstantDbConnection"/>, whose commands allocate nothing, so any byte counted is the guard's. Comparing
+/// against a real provider's own allocations is not deterministic: how much SQLite's code allocates per command depends on
+/// how the JIT optimised it at that moment (dynamic PGO, inlining, stack allocation), which other tests in the same process
+/// change. Timing against the raw connection is the <c>SessionGuardBenchmark</c>'s job (goal: at most 3x, no extra bytes).
 /// </summary>
 public sealed class GuardOverheadTests
 {
     private const int Operations = 20_000;
-    private const int Rounds = 7;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -38,50 +40,97 @@ public sealed class GuardOverheadTests
     }
 
     [Fact]
-    public async Task ExecuteScalar_GuardedAgainstRaw_AddsNoAllocationAndLittleTime()
+    public async Task ExecuteScalar_GuardedProviderAllocatingNothing_AllocatesNothing()
+    {
+        await using var host = ConstantHost();
+        await using var scope = host.Factory.CreateScope(new UserExecutionContext("alice"));
+        await using var guard = await scope.OpenSessionAsync<ConstantDbConnection>(Ct);
+        await using var command = guard.AsDbConnection().CreateCommand();
+        command.CommandText = "SELECT 1";
+
+        var bytes = AllocatedBytes(() =>
+        {
+            long sum = 0;
+            for (var i = 0; i < Operations; i++)
+            {
+                sum += (long)command.ExecuteScalar()!;
+                sum += command.ExecuteNonQuery();
+            }
+
+            return sum;
+        });
+
+        Assert.Equal(0, bytes);
+        Assert.Equal(2 * 2 * Operations, guard.Session.Executions); // warm-up and measured loop, two commands each
+        Assert.Equal(0, host.Monitor.TotalViolations);
+    }
+
+    [Fact]
+    public async Task ExecuteScalarAsync_GuardedCompletedProviderTask_ReturnedAsItIsAndAllocatesNothing()
+    {
+        await using var host = ConstantHost();
+        await using var scope = host.Factory.CreateScope(new UserExecutionContext("alice"));
+        await using var guard = await scope.OpenSessionAsync<ConstantDbConnection>(Ct);
+        await using var command = guard.AsDbConnection().CreateCommand();
+        command.CommandText = "SELECT 1";
+
+        // The provider's task, completed, comes back unchanged: no wrapper task, no state machine.
+        Assert.Same(command.ExecuteScalarAsync(Ct), command.ExecuteScalarAsync(Ct));
+
+        var bytes = AllocatedBytes(() =>
+        {
+            long sum = 0;
+            for (var i = 0; i < Operations; i++)
+            {
+                var scalar = command.ExecuteScalarAsync(Ct);
+                var rows = command.ExecuteNonQueryAsync(Ct);
+                Assert.True(scalar.IsCompletedSuccessfully && rows.IsCompletedSuccessfully);
+                sum += (long)scalar.Result! + rows.Result;
+            }
+
+            return sum;
+        });
+
+        Assert.Equal(0, bytes);
+
+        // The guard was entered and left around every call: entering now succeeds, so no access was left open.
+        using (guard.Enter())
+        {
+        }
+
+        Assert.Equal(0, host.Monitor.TotalViolations);
+    }
+
+    [Fact]
+    public async Task ExecuteScalar_GuardedSqlite_SameResultsAsRawAndNoViolation()
     {
         await using var host = SessionTestHost.Sqlite(IsolationMode.Enforce);
         await using var scope = host.Factory.CreateScope(new UserExecutionContext("alice"));
         await using var guard = await scope.OpenSessionAsync<SqliteConnection>(Ct);
-        DbConnection raw = guard.Session;
-        DbConnection guarded = guard.AsDbConnection();
-        await using var rawCommand = Prepare(raw);
-        await using var guardedCommand = Prepare(guarded);
+        await using var raw = Prepare(guard.Session);
+        await using var guarded = Prepare(guard.AsDbConnection());
 
-        // Warm up past tiered compilation, so both paths are measured as optimized code.
-        double rawBest = double.MaxValue, guardedBest = double.MaxValue;
-        for (var round = 0; round < Rounds * 2; round++)
+        for (var i = 0; i < 100; i++)
         {
-            var rawTime = NanosecondsPerOperation(rawCommand);
-            var guardedTime = NanosecondsPerOperation(guardedCommand);
-            if (round >= Rounds)
-            {
-                rawBest = Math.Min(rawBest, rawTime);
-                guardedBest = Math.Min(guardedBest, guardedTime);
-            }
+            Assert.Equal(raw.ExecuteScalar(), guarded.ExecuteScalar());
+            Assert.Equal(await raw.ExecuteScalarAsync(Ct), await guarded.ExecuteScalarAsync(Ct));
         }
 
-        var rawBytes = AllocatedPerOperation(rawCommand);
-        var guardedBytes = AllocatedPerOperation(guardedCommand);
-        var rawAsyncBytes = await AllocatedPerOperationAsync(rawCommand);
-        var guardedAsyncBytes = await AllocatedPerOperationAsync(guardedCommand);
-
-        double rawAsyncBest = double.MaxValue, guardedAsyncBest = double.MaxValue;
-        for (var round = 0; round < Rounds; round++)
-        {
-            rawAsyncBest = Math.Min(rawAsyncBest, await NanosecondsPerOperationAsync(rawCommand));
-            guardedAsyncBest = Math.Min(guardedAsyncBest, await NanosecondsPerOperationAsync(guardedCommand));
-        }
-
-        TestContext.Current.TestOutputHelper?.WriteLine(
-            $"SQLite in-memory 'SELECT 1', best of {Rounds} x {Operations}: ExecuteScalar raw {rawBest:0} ns, guarded {guardedBest:0} ns (+{guardedBest - rawBest:0} ns); " +
-            $"ExecuteScalarAsync raw {rawAsyncBest:0} ns, guarded {guardedAsyncBest:0} ns (+{guardedAsyncBest - rawAsyncBest:0} ns); " +
-            $"allocated per command raw {rawBytes:0.#} B, guarded {guardedBytes:0.#} B (async: raw {rawAsyncBytes:0.#} B, guarded {guardedAsyncBytes:0.#} B)");
-
-        Assert.Equal(rawBytes, guardedBytes, 1.0);
-        Assert.Equal(rawAsyncBytes, guardedAsyncBytes, 1.0);
-        Assert.InRange(guardedBest / rawBest, 0, 3);
         Assert.Equal(0, host.Monitor.TotalViolations);
+    }
+
+    private static SessionTestHost ConstantHost() =>
+        SessionTestHost.Create((_, _) => ValueTask.FromResult(new ConstantDbConnection()), IsolationMode.Enforce);
+
+    /// <summary>Runs <paramref name="loop"/> once to warm up, then counts what a second run allocates on this thread.</summary>
+    private static long AllocatedBytes(Func<long> loop)
+    {
+        _ = loop();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var sum = loop();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(2L * Operations, sum);
+        return allocated;
     }
 
     private static DbCommand Prepare(DbConnection connection)
@@ -90,52 +139,5 @@ public sealed class GuardOverheadTests
         command.CommandText = "SELECT 1";
         command.Prepare();
         return command;
-    }
-
-    private static long Run(DbCommand command, int operations)
-    {
-        long sum = 0;
-        for (var i = 0; i < operations; i++)
-        {
-            sum += (long)command.ExecuteScalar()!;
-        }
-
-        Assert.Equal(operations, sum);
-        return sum;
-    }
-
-    private static double AllocatedPerOperation(DbCommand command)
-    {
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Run(command, Operations);
-        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Operations;
-    }
-
-    private static async Task<double> AllocatedPerOperationAsync(DbCommand command)
-    {
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        await NanosecondsPerOperationAsync(command);
-        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Operations;
-    }
-
-    private static double NanosecondsPerOperation(DbCommand command)
-    {
-        var start = Stopwatch.GetTimestamp();
-        Run(command, Operations);
-        return Stopwatch.GetElapsedTime(start).TotalNanoseconds / Operations;
-    }
-
-    private static async Task<double> NanosecondsPerOperationAsync(DbCommand command)
-    {
-        long sum = 0;
-        var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < Operations; i++)
-        {
-            sum += (long)(await command.ExecuteScalarAsync(Ct))!;
-        }
-
-        var elapsed = Stopwatch.GetElapsedTime(start);
-        Assert.Equal(Operations, sum);
-        return elapsed.TotalNanoseconds / Operations;
     }
 }
