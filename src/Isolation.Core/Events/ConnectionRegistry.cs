@@ -22,6 +22,10 @@ namespace Isolation;
 public sealed class ConnectionRegistry : IConnectionRegistry
 {
     private readonly ConcurrentDictionary<string, UserConnections> _users = new(StringComparer.Ordinal);
+
+    // How many users have a connection of each id (ids are unique per user only): lets SendToConnection tell a connection
+    // of another user (refused as an event leak) from one that is gone, without a scan. Touched on (un)registration only.
+    private readonly ConcurrentDictionary<string, int> _connectionIds = new(StringComparer.Ordinal);
     private int _connectionCount;
 
     internal ConnectionRegistry(EventMetrics metrics, IOptions<EventDeliveryOptions> options, TimeProvider timeProvider)
@@ -132,6 +136,81 @@ public sealed class ConnectionRegistry : IConnectionRegistry
     }
 
     /// <summary>
+    /// Sends one event to one connection of this process, without a scope: for what a connection handler tells the
+    /// connection itself (that it is registered, that a message it sent was malformed), which is no run of work, so it
+    /// neither opens a scope nor counts in the isolation score. The envelope is stamped here: <paramref name="userId"/>,
+    /// <paramref name="connectionId"/>, <paramref name="runId"/> (a new id when <see langword="null"/>), sequence 0 (it
+    /// belongs to no run's sequence) and the time from the registered <see cref="System.TimeProvider"/>.
+    /// </summary>
+    /// <remarks>
+    /// The owner check applies as for every event: when <paramref name="connectionId"/> is registered, but not by
+    /// <paramref name="userId"/>, the event is refused, reported as <see cref="ViolationKind.EventLeak"/> and counted on
+    /// <c>isolation.events.dropped</c> (<c>event_leak</c>); a custom sink whose <see cref="IEventSink.UserId"/> is no longer
+    /// <paramref name="userId"/> refuses it the same way. A connection id that nobody has registered (the connection is
+    /// gone) drops it as <c>no_connection</c>. Never waits and never throws because the connection failed.
+    /// </remarks>
+    /// <param name="userId">The user who owns the connection (the authenticated user of the connection handler).</param>
+    /// <param name="connectionId">The connection, as registered.</param>
+    /// <param name="type">The event type, e.g. <c>ready</c>.</param>
+    /// <param name="payload">The payload, serialized as JSON with its runtime type; may be <see langword="null"/>.</param>
+    /// <param name="runId">The run the event is about, if any (e.g. a run id the client sent twice).</param>
+    /// <returns>1 delivered when the connection queued it; 1 refused when it was refused as another user's event.</returns>
+    /// <exception cref="ArgumentException">An identifier or the type is null, empty or white space.</exception>
+    /// <example>
+    /// <code>
+    /// var sink = registry.RegisterWebSocket(socket, userId, connectionId, http.RequestAborted);
+    /// connections.SendToConnection(userId, connectionId, "ready", new { userId, connectionId });
+    /// </code>
+    /// </example>
+    public EventDeliveryResult SendToConnection(string userId, string connectionId, string type, object? payload, string? runId = null)
+    {
+        ValidateId(userId, nameof(userId));
+        ValidateId(connectionId, nameof(connectionId));
+        if (string.IsNullOrWhiteSpace(type))
+        {
+            ThrowHelper.ThrowArgument(
+                "An event type must not be null, empty or white space. Use an application-defined name such as 'ready' or one of AgentEventTypes.",
+                nameof(type));
+        }
+
+        if (runId is not null && string.IsNullOrWhiteSpace(runId))
+        {
+            ThrowHelper.ThrowArgument("A run id must not be empty or white space; pass null when the event is about no run.", nameof(runId));
+        }
+
+        var envelope = new EventEnvelope(userId, connectionId, runId ?? RunIds.New(), 0, TimeProvider.GetUtcNow(), type, payload, trusted: true);
+        IEventSink? target = null;
+        if (_users.TryGetValue(userId, out var connections))
+        {
+            foreach (var sink in Volatile.Read(ref connections.Sinks))
+            {
+                if (string.Equals(sink.ConnectionId, connectionId, StringComparison.Ordinal))
+                {
+                    target = sink;
+                    break;
+                }
+            }
+        }
+
+        if (target is null)
+        {
+            if (_connectionIds.ContainsKey(connectionId))
+            {
+                // Registered, by somebody else: the caller named another user's connection.
+                Metrics.RefuseLeakToConnection(envelope, connectionId);
+                return new EventDeliveryResult(0, 1);
+            }
+
+            Metrics.Dropped(EventDropReasons.NoConnection, envelope);
+            return default;
+        }
+
+        var leaks = 0;
+        var delivered = target is WebSocketEventSink webSocketSink ? webSocketSink.TryWrite(envelope) : WriteCustom(target, envelope, ref leaks);
+        return new EventDeliveryResult(delivered ? 1 : 0, leaks);
+    }
+
+    /// <summary>
     /// Counts events that a transport carrying envelopes for this registry (e.g. to another node) did not deliver, on
     /// <c>isolation.events.dropped</c> with <paramref name="reason"/> as the <c>reason</c> tag, and logs them at debug level
     /// like every other drop.
@@ -192,6 +271,7 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         }
 
         Interlocked.Decrement(ref _connectionCount);
+        ForgetConnectionId(sink.ConnectionId);
     }
 
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reflection is only used when JsonSerializer.IsReflectionEnabledByDefault is true, which trimmed and AOT applications turn off.")]
@@ -308,12 +388,26 @@ public sealed class ConnectionRegistry : IConnectionRegistry
             }
 
             Interlocked.Increment(ref _connectionCount);
+            _connectionIds.AddOrUpdate(connectionId, 1, static (_, users) => users + 1);
             if (Metrics.Logger.IsEnabled(LogLevel.Debug))
             {
                 Log.ConnectionRegistered(Metrics.Logger, connectionId, userId);
             }
 
             return true;
+        }
+    }
+
+    private void ForgetConnectionId(string connectionId)
+    {
+        while (_connectionIds.TryGetValue(connectionId, out var users))
+        {
+            if (users <= 1
+                ? _connectionIds.TryRemove(new KeyValuePair<string, int>(connectionId, users))
+                : _connectionIds.TryUpdate(connectionId, users - 1, users))
+            {
+                return;
+            }
         }
     }
 

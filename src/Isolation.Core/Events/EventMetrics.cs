@@ -93,6 +93,28 @@ internal sealed class EventMetrics
         Dropped(EventDropReasons.EventLeak, envelope);
     }
 
+    /// <summary>
+    /// Refuses an envelope sent to a connection id that another user registered (<see cref="ConnectionRegistry.SendToConnection"/>):
+    /// reported as <see cref="ViolationKind.EventLeak"/> and counted as dropped, like <see cref="RefuseLeak"/>.
+    /// </summary>
+    public void RefuseLeakToConnection(EventEnvelope envelope, string connectionId)
+    {
+        var message = string.Format(
+            CultureInfo.InvariantCulture,
+            "Event '{0}' of user '{1}' was sent to connection {2}, which user '{1}' has not registered: it belongs to another user. It was refused and not sent. Send to a connection only the user id it was registered with (the connection handler's authenticated user).",
+            envelope.Type,
+            envelope.UserId,
+            connectionId);
+        Monitor.Report(new IsolationViolation(
+            ViolationKind.EventLeak,
+            typeof(ConnectionRegistry).FullName!,
+            message,
+            new UserExecutionContext(envelope.UserId, envelope.ConnectionId, envelope.RunId),
+            otherContext: null,
+            creationStackTrace: null));
+        Dropped(EventDropReasons.EventLeak, envelope);
+    }
+
     private static UserExecutionContext? OwnerContext(IEventSink sink)
     {
         try
