@@ -71,6 +71,8 @@ public sealed class RunnerChaosTests
                     o.MaxSessions = 10;
                     o.AcquireTimeout = TimeSpan.FromSeconds(20);
                 });
+        // Every run registers a connection of its own, so a user may have as many as it has runs in flight or queued.
+        services.Configure<EventDeliveryOptions>(o => o.MaxConnectionsPerUser = Runs);
         services.Configure<IsolatedRunnerOptions>(o =>
         {
             // Generous for every run but the hanging ones, which get a short deadline of their own: a clean run must not
