@@ -274,7 +274,7 @@ public sealed class SimulationReport
         lines.Add($"  violations                               {violations}{(byKind.Count == 0 ? string.Empty : " (" + string.Join(", ", byKind) + ")")}");
         lines.Add(string.Create(ic, $"  leaks (session, agent, scope)            {monitor.GetViolationCount(ViolationKind.SessionLeak)}, {monitor.GetViolationCount(ViolationKind.AgentLeak)}, {monitor.GetViolationCount(ViolationKind.ScopeLeak)} (full leak detection, checked after a full GC)"));
         lines.Add(string.Create(ic, $"  isolation score                          {report.Score:0.0000} ({report.FinishedScopes - monitor.ScopesWithViolations} of {report.FinishedScopes} finished scopes without a violation)"));
-        lines.Add("    scopes: one per run, one per WebSocket's ready event and per protocol error, and the server's start-up (schema, warm-up)");
+        lines.Add("    scopes: one per run, and two of the server's start-up (schema, agent warm-up)");
         lines.Add(report.CleanP50Ms is null
             ? "  clean run latency (send → completed)     n/a (no clean run completed)"
             : string.Create(ic, $"  clean run latency (send → completed)     p50 {report.CleanP50Ms:0.0} ms  p95 {report.CleanP95Ms:0.0} ms  p99 {report.CleanP99Ms:0.0} ms ({clean.Count} runs)"));

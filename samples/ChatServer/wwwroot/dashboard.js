@@ -3,6 +3,14 @@
 (() => {
   const $ = (id) => document.getElementById(id);
 
+  // A duration in milliseconds, in the unit that keeps it short; "n/a" when there is nothing to measure yet.
+  function duration(ms) {
+    if (ms === null || ms === undefined) return "n/a";
+    if (ms < 1) return (ms * 1000).toFixed(1) + " µs";
+    if (ms < 1000) return ms.toFixed(1) + " ms";
+    return (ms / 1000).toFixed(2) + " s";
+  }
+
   function table(id, values) {
     const rows = Object.entries(values || {});
     const el = $(id);
@@ -31,7 +39,7 @@
     $("active-scopes").textContent = s.activeScopes;
     $("active-sessions").textContent = s.activeSessions;
     $("connections").textContent = s.connections;
-    $("creation").textContent = (s.agentCreationP50Ms * 1000).toFixed(1) + " / " + (s.agentCreationP95Ms * 1000).toFixed(1);
+    $("creation").textContent = duration(s.agentCreationP50Ms) + " / " + duration(s.agentCreationP95Ms);
     $("rollout").textContent = s.enforcePercent + " / " + s.observePercent;
     table("runs", s.runs);
     table("violation-kinds", s.violations);

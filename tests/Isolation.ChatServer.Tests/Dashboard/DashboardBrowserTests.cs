@@ -23,6 +23,7 @@ public sealed class DashboardBrowserTests
         try
         {
             using var driver = Chromium.Start(profile.FullName);
+            driver.Manage().Window.Size = new System.Drawing.Size(1024, 768);
             driver.Navigate().GoToUrl(new Uri(server.Address, "/dashboard"));
             var wait = new WebDriverWait(driver, PageWait);
 
@@ -54,6 +55,14 @@ public sealed class DashboardBrowserTests
             Assert.Equal("1", driver.FindElement(By.Id("violations")).Text);
             var recent = wait.Until(d => d.FindElements(By.CssSelector("#recent tr.violation")).Select(row => row.Text).ToList());
             Assert.Contains(recent, row => row.Contains("singleton_reuse", StringComparison.Ordinal) && row.Contains("ProbeAgent", StringComparison.Ordinal));
+
+            // Every number fits its card, agent creation times (with their unit) and the long violation message included,
+            // on a desktop window and on a phone-sized one.
+            wait.Until(d => d.FindElement(By.Id("creation")).Text.Contains('s', StringComparison.Ordinal));
+            Assert.Empty(ChatPageBrowserTests.Overflowing(driver));
+            driver.Manage().Window.Size = new System.Drawing.Size(400, 800);
+            wait.Until(d => ((IJavaScriptExecutor)d).ExecuteScript("return window.innerWidth;") is long width && width <= 400);
+            Assert.Empty(ChatPageBrowserTests.Overflowing(driver));
         }
         finally
         {
