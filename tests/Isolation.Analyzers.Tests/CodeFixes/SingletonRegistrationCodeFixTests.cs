@@ -78,6 +78,37 @@ public sealed class SingletonRegistrationCodeFixTests
             codeActionIndex: 0);
     }
 
+    [Theory]
+    [InlineData("AppDb", "TriageAgent")]
+    [InlineData("TriageAgent", "AppDb")]
+    public async Task FixAll_AgentsAndSessionsTogether_EachGetsItsOwnBatchFixWhicheverComesFirst(string first, string second)
+    {
+        static string Id(string type) => type == "AppDb" ? "ISO101" : "ISO001";
+        static string Fixed(string type) => type == "AppDb" ? "AddScoped<AppDb>()" : "AddIsolatedAgent<TriageAgent>()";
+        await Verifier<SingletonRegistrationAnalyzer>.VerifyFixAsync<SingletonRegistrationCodeFix>(
+            Prefix + $$"""
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    {|{{Id(first)}}:services.AddSingleton<{{first}}>()|};
+                    {|{{Id(second)}}:services.AddSingleton<{{second}}>()|};
+                }
+            }
+            """,
+            Prefix + $$"""
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.{{Fixed(first)}};
+                    services.{{Fixed(second)}};
+                }
+            }
+            """,
+            codeActionIndex: 0);
+    }
+
     [Fact]
     public async Task Fix_AgentSingletonWithoutTheNamespaceImported_AddIsolatedAgentAddsTheUsing()
     {
