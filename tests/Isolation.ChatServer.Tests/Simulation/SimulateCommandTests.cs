@@ -56,7 +56,7 @@ public sealed class SimulateCommandTests
         Assert.Contains("(6 of 7 agents: the first of each type, JIT warm-up, left out)", text, StringComparison.Ordinal);
         Assert.Contains("finished scopes without a violation)", text, StringComparison.Ordinal);
         Assert.Contains("isolation score                          1.0000 (8 of 8 finished scopes without a violation)", text, StringComparison.Ordinal);
-        Assert.Contains("scopes: one per run, and two of the server's start-up (schema, agent warm-up)", text, StringComparison.Ordinal);
+        Assert.Contains("scopes: one per run, one per history request (the attackers' loads), and two of the server's start-up (schema, agent warm-up)", text, StringComparison.Ordinal);
         Assert.Contains("Isolation held. (No failures were injected.)", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Injected failures ended their own runs", text, StringComparison.Ordinal);
         Assert.DoesNotContain(" 0.0 ms", text, StringComparison.Ordinal);
