@@ -175,7 +175,10 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
             if (!heldState.IsNone)
             {
-                (held ??= new List<HeldCandidate>()).Add(new HeldCandidate(reported, heldState));
+                // A private LLamaContext field may be used only to tokenize (no conversation in it): decided from its uses.
+                var tokenizerCandidate = property is null && field.DeclaredAccessibility == Accessibility.Private && !heldState.ThroughContainer
+                    && field.Type.IsSame(types.LLamaContext);
+                (held ??= new List<HeldCandidate>()).Add(new HeldCandidate(reported, heldState, tokenizerCandidate));
             }
             else
             {
@@ -190,6 +193,11 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         }
 
         var analysis = new TypeAnalysis(type, intrinsicReason, held, members);
+        if (held is not null && held.Exists(static h => h.TokenizerCandidate))
+        {
+            context.RegisterOperationAction(c => CollectContextUse(c, types, analysis), OperationKind.FieldReference);
+        }
+
         if (members is not null)
         {
             context.RegisterOperationAction(
@@ -246,6 +254,50 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         memberState.Writes.Add(write);
     }
 
+    /// <summary>
+    /// A use of a tokenizer candidate (a private LLamaContext field) that is not assigning it, tokenizing
+    /// (<c>Tokenize</c>/<c>DeTokenize</c>) or disposing it: the context then holds a conversation.
+    /// </summary>
+    private static void CollectContextUse(OperationAnalysisContext context, KnownTypes types, TypeAnalysis analysis)
+    {
+        var reference = (IFieldReferenceOperation)context.Operation;
+        HeldCandidate? candidate = null;
+        foreach (var held in analysis.Held!)
+        {
+            if (held.TokenizerCandidate && SymbolEqualityComparer.Default.Equals(held.Member, reference.Field.OriginalDefinition))
+            {
+                candidate = held;
+                break;
+            }
+        }
+
+        if (candidate is null || IsTokenizerUse(reference, types))
+        {
+            return;
+        }
+
+        candidate.UsedForConversation = true;
+    }
+
+    private static bool IsTokenizerUse(IFieldReferenceOperation reference, KnownTypes types)
+    {
+        var parent = reference.GetUnwrappedParent(out var child);
+        switch (parent)
+        {
+            case ISimpleAssignmentOperation assignment when assignment.Target == child:
+                return true;
+            case IInvocationOperation call when call.Instance == child:
+                return IsTokenizerMethod(call.TargetMethod, types);
+            case IConditionalAccessOperation access when access.Operation == child:
+                return access.WhenNotNull is IInvocationOperation { Instance: IConditionalAccessInstanceOperation } inner && IsTokenizerMethod(inner.TargetMethod, types);
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsTokenizerMethod(IMethodSymbol method, KnownTypes types)
+        => method.ContainingType.IsSame(types.LLamaContext) && method.Name is "Tokenize" or "DeTokenize" or "Dispose";
+
     private static bool IsOwnMethod(IMethodSymbol method, INamedTypeSymbol type)
         => SymbolEqualityComparer.Default.Equals(method.OriginalDefinition.ContainingType, type.OriginalDefinition);
 
@@ -256,7 +308,10 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         {
             foreach (var candidate in analysis.Held)
             {
-                findings.Add(Finding.ForHeld(candidate));
+                if (!candidate.TokenizerCandidate || candidate.UsedForConversation)
+                {
+                    findings.Add(Finding.ForHeld(candidate));
+                }
             }
         }
 
@@ -555,15 +610,27 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
     private sealed class HeldCandidate
     {
-        public HeldCandidate(ISymbol member, HeldState held)
+        private int _usedForConversation;
+
+        public HeldCandidate(ISymbol member, HeldState held, bool tokenizerCandidate)
         {
             Member = member;
             Held = held;
+            TokenizerCandidate = tokenizerCandidate;
         }
 
         public ISymbol Member { get; }
 
         public HeldState Held { get; }
+
+        /// <summary>A private LLamaContext field: reported only when some use is more than tokenizing or disposing it.</summary>
+        public bool TokenizerCandidate { get; }
+
+        public bool UsedForConversation
+        {
+            get => Volatile.Read(ref _usedForConversation) != 0;
+            set => Volatile.Write(ref _usedForConversation, value ? 1 : 0);
+        }
     }
 
     private sealed class PendingType
