@@ -261,14 +261,16 @@ def main():
     parser.add_argument("--labels", default=os.path.join(HERE, "labels.tsv"))
     parser.add_argument("--served", default=SERVED_DEFAULT, help="the list of packages served (name, version, ..., versions)")
     parser.add_argument("--analyzer", action="append", default=[],
-                        help="run these analyzer assemblies instead of the packed isolation analyzers (a peer, side by side)")
+                        help="run these analyzer assemblies instead of the packed isolation analyzers (a build of them, or a peer)")
     parser.add_argument("--ids", default=r"ISO\d{3}", help="regular expression of the diagnostic ids to score")
     parser.add_argument("--log", help="write every build's output to this file")
+    parser.add_argument("--repos", help="only these snapshots (comma-separated folder names), in this order")
+    parser.add_argument("--peer", action="store_true", help="score the --analyzer reports by location (a peer's own ids)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     global DIAGNOSTIC
     DIAGNOSTIC = re.compile(r"^\s*(?:[\d:]+>)?(?P<file>[^(\n]+)\((?P<line>\d+),\d+\): (?P<severity>error|warning) (?P<id>" + args.ids + r"):", re.MULTILINE)
-    peer = bool(args.analyzer)
+    peer = args.peer
 
     labels = {}
     with open(args.labels, newline="") as handle:
@@ -287,7 +289,7 @@ def main():
     try:
         analyzers = [os.path.abspath(a) for a in args.analyzer] if peer else pack_analyzer(work)
         reported = set()
-        repos = sorted(d for d in os.listdir(args.corpus) if os.path.isdir(os.path.join(args.corpus, d)))
+        repos = args.repos.split(",") if args.repos else sorted(d for d in os.listdir(args.corpus) if os.path.isdir(os.path.join(args.corpus, d)))
         for name in repos:
             labelled = {key[1] for key in labels if key[0] == name}
             found, status = run(os.path.abspath(os.path.join(args.corpus, name)), name, analyzers, work, served, labelled, log,
