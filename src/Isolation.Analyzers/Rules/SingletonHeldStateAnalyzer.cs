@@ -271,32 +271,59 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (candidate is null || IsTokenizerUse(reference, types))
+        if (candidate is null)
         {
             return;
         }
 
-        candidate.UsedForConversation = true;
-    }
-
-    private static bool IsTokenizerUse(IFieldReferenceOperation reference, KnownTypes types)
-    {
-        var parent = reference.GetUnwrappedParent(out var child);
-        switch (parent)
+        switch (GetContextUse(reference, types))
         {
-            case ISimpleAssignmentOperation assignment when assignment.Target == child:
-                return true;
-            case IInvocationOperation call when call.Instance == child:
-                return IsTokenizerMethod(call.TargetMethod, types);
-            case IConditionalAccessOperation access when access.Operation == child:
-                return access.WhenNotNull is IInvocationOperation { Instance: IConditionalAccessInstanceOperation } inner && IsTokenizerMethod(inner.TargetMethod, types);
-            default:
-                return false;
+            case ContextUse.Tokenize:
+                candidate.Tokenized = true;
+                break;
+            case ContextUse.Other:
+                candidate.UsedForConversation = true;
+                break;
         }
     }
 
-    private static bool IsTokenizerMethod(IMethodSymbol method, KnownTypes types)
-        => method.ContainingType.IsSame(types.LLamaContext) && method.Name is "Tokenize" or "DeTokenize" or "Dispose";
+    private static ContextUse GetContextUse(IFieldReferenceOperation reference, KnownTypes types)
+    {
+        IMethodSymbol method;
+        switch (reference.GetUnwrappedParent(out var child))
+        {
+            case ISimpleAssignmentOperation assignment when assignment.Target == child:
+                return ContextUse.Lifecycle;
+            case IInvocationOperation call when call.Instance == child:
+                method = call.TargetMethod;
+                break;
+            case IConditionalAccessOperation access when access.Operation == child
+                && access.WhenNotNull is IInvocationOperation { Instance: IConditionalAccessInstanceOperation } inner:
+                method = inner.TargetMethod;
+                break;
+            default:
+                return ContextUse.Other;
+        }
+
+        if (!method.ContainingType.IsSame(types.LLamaContext))
+        {
+            return ContextUse.Other;
+        }
+
+        return method.Name switch
+        {
+            "Tokenize" or "DeTokenize" => ContextUse.Tokenize,
+            "Dispose" => ContextUse.Lifecycle,
+            _ => ContextUse.Other,
+        };
+    }
+
+    private enum ContextUse
+    {
+        Lifecycle,
+        Tokenize,
+        Other,
+    }
 
     private static bool IsOwnMethod(IMethodSymbol method, INamedTypeSymbol type)
         => SymbolEqualityComparer.Default.Equals(method.OriginalDefinition.ContainingType, type.OriginalDefinition);
@@ -308,7 +335,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         {
             foreach (var candidate in analysis.Held)
             {
-                if (!candidate.TokenizerCandidate || candidate.UsedForConversation)
+                if (!candidate.TokenizerCandidate || candidate.UsedForConversation || !candidate.Tokenized)
                 {
                     findings.Add(Finding.ForHeld(candidate));
                 }
@@ -611,6 +638,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
     private sealed class HeldCandidate
     {
         private int _usedForConversation;
+        private int _tokenized;
 
         public HeldCandidate(ISymbol member, HeldState held, bool tokenizerCandidate)
         {
@@ -623,8 +651,16 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
         public HeldState Held { get; }
 
-        /// <summary>A private LLamaContext field: reported only when some use is more than tokenizing or disposing it.</summary>
+        /// <summary>
+        /// A private LLamaContext field: not reported when it is tokenized with and otherwise only assigned or disposed.
+        /// </summary>
         public bool TokenizerCandidate { get; }
+
+        public bool Tokenized
+        {
+            get => Volatile.Read(ref _tokenized) != 0;
+            set => Volatile.Write(ref _tokenized, value ? 1 : 0);
+        }
 
         public bool UsedForConversation
         {
