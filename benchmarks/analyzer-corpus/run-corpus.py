@@ -4,15 +4,15 @@
 Usage: run-corpus.py CORPUS_DIR [--labels labels.tsv] [--analyzer DLL] [--keep]
 
 CORPUS_DIR holds one folder per repository, named owner+name (a snapshot of its public source; never committed).
-repos.tsv beside this script lists the repositories and the commit each label was made on. Each project of a snapshot
-(a folder with a .csproj, test projects excluded) is compiled in a generated web project with its .cs files, the
-packages the backends use (EF Core, LLamaSharp, Microsoft.Extensions.AI, Microsoft.Agents.AI) and the analyzers taken
-from the packed Isolation.Core package. Errors in method bodies (other package versions) are expected: the analyzers
-run on what binds. The compiler runs no analyzer on a compilation with declaration errors; such a project is listed
-as "not analysed", and its labels count as misses. Each reported ISO diagnostic is matched to labels.tsv by repository, path, line and
-rule; the script prints per-rule true positives, false negatives (labelled bugs not reported), false positives
-(reports on code labelled safe by design) and unlabelled reports, and exits non-zero when a report is unlabelled
-(so the labels stay complete).
+repos.tsv beside this script lists the repositories, the commit each label was made on and the folders built only as
+dependencies. Each backend project of a snapshot (test projects, app hosts and browser clients excluded) is built from
+its own .cs files and package references (at the served version nearest to the one asked for; the list of served
+packages is --served), with the projects it references built from their sources the same way; the analyzers run on the
+project itself. A file that needs a package not served or another version's API (a declaration error, after which the
+compiler runs no analyzer) is dropped and the build repeated; labelled files are never dropped. Each reported
+diagnostic is matched to labels.tsv by repository, path, line and rule; the script prints per-rule true positives,
+false negatives, reports on code labelled safe and unlabelled reports, and exits non-zero when a report is unlabelled
+(so the labels stay complete). --analyzer DLL --peer --ids REGEX scores another analyzer's reports by location.
 """
 import argparse
 import collections
