@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the packed isolation analyzers over local snapshots of public chat/bot/agent backends and scores the labels.
 
-Usage: run-corpus.py CORPUS_DIR [--labels labels.tsv] [--analyzer DLL] [--keep]
+Usage: run-corpus.py CORPUS_DIR [--labels labels.tsv] [--served nuget.tsv] [--repos a,b] [--analyzer DLL [--peer --ids REGEX]] [--log FILE] [--keep]
 
 CORPUS_DIR holds one folder per repository, named owner+name (a snapshot of its public source; never committed).
 repos.tsv beside this script lists the repositories, the commit each label was made on and the folders built only as
