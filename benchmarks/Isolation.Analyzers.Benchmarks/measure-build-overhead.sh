@@ -5,6 +5,10 @@
 # shared machine wall time mostly measures the neighbours. Also prints the ReportAnalyzer breakdown (a sum of callback
 # times across threads, not wall time).
 # Usage: [ISOLATION_ANALYZER=dll] measure-build-overhead.sh [units] [rounds]
+#        ISOLATION_VARIANTS="before=/a/Isolation.Analyzers.dll after=/b/Isolation.Analyzers.dll" measure-build-overhead.sh [units] [rounds]
+# With ISOLATION_VARIANTS, each round builds without the analyzer and then with each variant in turn (one alternating
+# run for a before/after), every build with ReportAnalyzer, and prints per variant the median CPU time, its overhead
+# over no analyzer, and the median isolation callback time as a share of the build's CPU time.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -14,7 +18,7 @@ work="$(mktemp -d /tmp/isolation-build-overhead.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
 # ISOLATION_ANALYZER=/path/to/Isolation.Analyzers.dll measures that build instead (an older commit's, for a before/after).
-if [[ -z "${ISOLATION_ANALYZER:-}" ]]; then
+if [[ -z "${ISOLATION_ANALYZER:-}" && -z "${ISOLATION_VARIANTS:-}" ]]; then
   dotnet build "$root/src/Isolation.Analyzers/Isolation.Analyzers.csproj" -c Release -nologo -v:q >/dev/null
 fi
 dotnet run -c Release --project "$here" -- generate "$work/src" "$units" >/dev/null
@@ -57,6 +61,42 @@ timed() {
   out=$( { time build "$@"; } 2>&1 )
   echo "$out" | awk '{printf "%.2f %.2f\n", $1, $2 + $3}'
 }
+
+if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
+  read -r -a variants <<< "$ISOLATION_VARIANTS"
+  # One build with ReportAnalyzer: prints "cpu isolation_callback_seconds sdk_callback_seconds iso004_callback_seconds".
+  measured() {
+    local TIMEFORMAT='%U %S' log="$work/build.log" t
+    t=$( { time dotnet build --no-restore --no-incremental -nologo -v:d -nr:false -p:UseSharedCompilation=false \
+      -p:ReportAnalyzer=true -p:WithIsolation="$1" -p:IsolationAnalyzer="$2" >"$log" 2>&1 || true; } 2>&1 )
+    local iso sdk iso004
+    iso004=$(grep -E "^ *[0-9.<]+ +[0-9<]+ +Isolation\.Analyzers\.Rules\.AgentCreationAnalyzer" "$log" | head -1 | awk '{print ($1 ~ /</) ? 0 : $1}')
+    iso=$(grep -E "^ *[0-9.<]+ +[0-9<]+ +Isolation\.Analyzers," "$log" | head -1 | awk '{print ($1 ~ /</) ? 0 : $1}')
+    sdk=$(grep -E "^ *[0-9.<]+ +[0-9<]+ +Microsoft\.CodeAnalysis\.(CSharp\.)?NetAnalyzers," "$log" | awk '{s += ($1 ~ /</) ? 0 : $1} END {print s + 0}')
+    echo "$t" | awk -v iso="${iso:-0}" -v sdk="$sdk" -v a="${iso004:-0}" '{printf "%.2f %.3f %.3f %.3f\n", $1 + $2, iso, sdk, a}'
+  }
+  sed -i 's|<Analyzer Include="[^"]*" />|<Analyzer Include="$(IsolationAnalyzer)" />|' "$work/Large.csproj"
+  measured false none >/dev/null
+  for v in "${variants[@]}"; do measured true "${v#*=}" >/dev/null; done
+  declare -A cpu iso sdk agent
+  for ((i = 0; i < rounds; i++)); do
+    read -r c _ _ _ < <(measured false none); cpu[none]+="$c "
+    for v in "${variants[@]}"; do
+      read -r c a s g < <(measured true "${v#*=}"); cpu[${v%%=*}]+="$c "; iso[${v%%=*}]+="$a "; sdk[${v%%=*}]+="$s "; agent[${v%%=*}]+="$g "
+    done
+  done
+  median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+  echo "units: $units, files: $(ls src/*.cs | wc -l), rounds: $rounds, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  base=$(median ${cpu[none]})
+  echo "none: cpu ${cpu[none]} median $base"
+  for v in "${variants[@]}"; do
+    name=${v%%=*}; m=$(median ${cpu[$name]}); a=$(median ${iso[$name]}); s=$(median ${sdk[$name]}); g=$(median ${agent[$name]})
+    echo "$name: cpu ${cpu[$name]} median $m, overhead $(echo "scale=2; ($m - $base) * 100 / $base" | bc)%;" \
+      "isolation callbacks ${iso[$name]} median $a s = $(echo "scale=2; $a * 100 / $m" | bc)% of build cpu;" \
+      "ISO004 (AgentCreationAnalyzer) ${agent[$name]} median $g s = $(echo "scale=2; $g * 100 / $m" | bc)%; SDK analyzers median $s s"
+  done
+  exit 0
+fi
 
 build true; build false
 with_wall=(); with_cpu=(); without_wall=(); without_cpu=()

@@ -60,6 +60,16 @@ public sealed partial class DocumentationTests
         Assert.Contains($"| {descriptor.Category} | {descriptor.DefaultSeverity} |", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(RuleIds))]
+    public void RulesIndex_EveryRule_ListedWithItsPageTitleAndSeverity(string id)
+    {
+        var descriptor = AllDescriptors().First(d => d.Id == id);
+        var index = File.ReadAllText(Path.Combine(Repository.Root, "docs", "rules", "README.md"));
+        var severity = descriptor.DefaultSeverity == DiagnosticSeverity.Error ? "error" : "warning";
+        Assert.Contains($"| [{id}]({id}.md) | {descriptor.Title} | {severity} |", index, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Descriptors_EveryRule_IsEnabledAndConfigurable()
     {

@@ -94,6 +94,7 @@ internal sealed class KnownTypes
             "Microsoft.EntityFrameworkCore.IDbContextFactory`1");
         SessionCreatorMethods = GetMethods(SessionCreators, "CreateConnection", "OpenConnection", "OpenConnectionAsync", "CreateDbContext", "CreateDbContextAsync");
         DbConnection = Get(compilation, "System.Data.Common.DbConnection");
+        LLamaContext = Get(compilation, "LLama.LLamaContext");
         IDbConnection = Get(compilation, "System.Data.IDbConnection");
 
         EntityFrameworkServiceCollectionExtensions = Get(compilation, "Microsoft.Extensions.DependencyInjection.EntityFrameworkServiceCollectionExtensions");
@@ -217,6 +218,9 @@ internal sealed class KnownTypes
     public ImmutableArray<INamedTypeSymbol> AgentOutputs { get; }
 
     public INamedTypeSymbol? DbConnection { get; }
+
+    /// <summary>LLamaSharp's context: one KV cache (a conversation), but its tokenizer methods use only the model's vocabulary.</summary>
+    public INamedTypeSymbol? LLamaContext { get; }
 
     public INamedTypeSymbol? IDbConnection { get; }
 

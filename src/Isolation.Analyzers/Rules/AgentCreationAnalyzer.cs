@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using Isolation.Analyzers.Classification;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -13,6 +15,11 @@ namespace Isolation.Analyzers.Rules;
 /// argument of (or created in a lambda passed to) a dictionary or memory-cache method (<c>GetOrAdd</c>, <c>TryAdd</c>,
 /// <c>GetOrCreate</c>), a dictionary indexer assignment, <c>new Lazy&lt;T&gt;(...)</c> or <c>LazyInitializer</c>. A value
 /// cached there outlives the request, so that lambda or method is not a factory.
+/// <para>
+/// Before binding a <c>new</c>, the rule looks at its syntax: <c>new Name(...)</c> is bound only when some type named
+/// <c>Name</c> can be an agent (see <see cref="AgentNames"/>); target-typed <c>new()</c> is always bound. Where an
+/// <c>.editorconfig</c> names agent types (patterns can match any name), every <c>new</c> is bound.
+/// </para>
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
@@ -36,19 +43,29 @@ public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => Analyze(c, isolation), OperationKind.ObjectCreation);
+            var names = isolation.HasConfiguredAgentTypes(start.Options) ? null : new AgentNames(start.Compilation, isolation);
+            start.RegisterSyntaxNodeAction(
+                c => Analyze(c, isolation, names),
+                SyntaxKind.ObjectCreationExpression,
+                SyntaxKind.ImplicitObjectCreationExpression);
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, IsolationContext isolation)
+    private static void Analyze(SyntaxNodeAnalysisContext context, IsolationContext isolation, AgentNames? names)
     {
-        var creation = (IObjectCreationOperation)context.Operation;
-        if (creation.Type is not INamedTypeSymbol created || created.TypeKind == TypeKind.Error)
+        // The syntax pre-filter: no binding for 'new Name(...)' when no type named Name can be an agent.
+        if (names is not null && context.Node is ObjectCreationExpressionSyntax { Type: var typeSyntax } && !names.MayBeAgent(typeSyntax))
         {
             return;
         }
 
-        var classifier = isolation.GetClassifier(context.Options, creation.Syntax.SyntaxTree);
+        if (context.SemanticModel.GetOperation(context.Node, context.CancellationToken) is not IObjectCreationOperation creation
+            || creation.Type is not INamedTypeSymbol created || created.TypeKind == TypeKind.Error)
+        {
+            return;
+        }
+
+        var classifier = isolation.GetClassifier(context.Options, context.Node.SyntaxTree);
         if (classifier.Classify(created) != RequestScopedKind.Agent
             || (!FlowsIntoCache(creation, isolation.Types) && IsInsideFactory(creation, context.ContainingSymbol, created, isolation.Types)))
         {
@@ -61,7 +78,7 @@ public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
             Display.Short(created)));
     }
 
-    private static bool IsInsideFactory(IOperation creation, ISymbol containingSymbol, INamedTypeSymbol created, KnownTypes types)
+    private static bool IsInsideFactory(IOperation creation, ISymbol? containingSymbol, INamedTypeSymbol created, KnownTypes types)
     {
         // Lambdas and local functions between the creation and its member: a DI factory, or a local factory function.
         var current = creation.Parent;
@@ -82,7 +99,7 @@ public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
         }
 
         // Inside the agent itself (a Clone or static Create) or inside a custom IAgentFactory<T>.
-        for (var type = containingSymbol.ContainingType; type is not null; type = type.ContainingType)
+        for (var type = containingSymbol?.ContainingType; type is not null; type = type.ContainingType)
         {
             if (created.IsOrDerivesFrom(type.OriginalDefinition) || type.IsOrImplements(types.IAgentFactory))
             {

@@ -175,7 +175,10 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
             if (!heldState.IsNone)
             {
-                (held ??= new List<HeldCandidate>()).Add(new HeldCandidate(reported, heldState));
+                // A private LLamaContext field may be used only to tokenize (no conversation in it): decided from its uses.
+                var tokenizerCandidate = property is null && field.DeclaredAccessibility == Accessibility.Private && !heldState.ThroughContainer
+                    && field.Type.IsSame(types.LLamaContext);
+                (held ??= new List<HeldCandidate>()).Add(new HeldCandidate(reported, heldState, tokenizerCandidate));
             }
             else
             {
@@ -190,6 +193,11 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         }
 
         var analysis = new TypeAnalysis(type, intrinsicReason, held, members);
+        if (held is not null && held.Exists(static h => h.TokenizerCandidate))
+        {
+            context.RegisterOperationAction(c => CollectContextUse(c, types, analysis), OperationKind.FieldReference);
+        }
+
         if (members is not null)
         {
             context.RegisterOperationAction(
@@ -246,6 +254,77 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         memberState.Writes.Add(write);
     }
 
+    /// <summary>
+    /// A use of a tokenizer candidate (a private LLamaContext field) that is not assigning it, tokenizing
+    /// (<c>Tokenize</c>/<c>DeTokenize</c>) or disposing it: the context then holds a conversation.
+    /// </summary>
+    private static void CollectContextUse(OperationAnalysisContext context, KnownTypes types, TypeAnalysis analysis)
+    {
+        var reference = (IFieldReferenceOperation)context.Operation;
+        HeldCandidate? candidate = null;
+        foreach (var held in analysis.Held!)
+        {
+            if (held.TokenizerCandidate && SymbolEqualityComparer.Default.Equals(held.Member, reference.Field.OriginalDefinition))
+            {
+                candidate = held;
+                break;
+            }
+        }
+
+        if (candidate is null)
+        {
+            return;
+        }
+
+        switch (GetContextUse(reference, types))
+        {
+            case ContextUse.Tokenize:
+                candidate.Tokenized = true;
+                break;
+            case ContextUse.Other:
+                candidate.UsedForConversation = true;
+                break;
+        }
+    }
+
+    private static ContextUse GetContextUse(IFieldReferenceOperation reference, KnownTypes types)
+    {
+        IMethodSymbol method;
+        switch (reference.GetUnwrappedParent(out var child))
+        {
+            case ISimpleAssignmentOperation assignment when assignment.Target == child:
+                return ContextUse.Lifecycle;
+            case IInvocationOperation call when call.Instance == child:
+                method = call.TargetMethod;
+                break;
+            case IConditionalAccessOperation access when access.Operation == child
+                && access.WhenNotNull is IInvocationOperation { Instance: IConditionalAccessInstanceOperation } inner:
+                method = inner.TargetMethod;
+                break;
+            default:
+                return ContextUse.Other;
+        }
+
+        if (!method.ContainingType.IsSame(types.LLamaContext))
+        {
+            return ContextUse.Other;
+        }
+
+        return method.Name switch
+        {
+            "Tokenize" or "DeTokenize" => ContextUse.Tokenize,
+            "Dispose" => ContextUse.Lifecycle,
+            _ => ContextUse.Other,
+        };
+    }
+
+    private enum ContextUse
+    {
+        Lifecycle,
+        Tokenize,
+        Other,
+    }
+
     private static bool IsOwnMethod(IMethodSymbol method, INamedTypeSymbol type)
         => SymbolEqualityComparer.Default.Equals(method.OriginalDefinition.ContainingType, type.OriginalDefinition);
 
@@ -256,7 +335,10 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         {
             foreach (var candidate in analysis.Held)
             {
-                findings.Add(Finding.ForHeld(candidate));
+                if (!candidate.TokenizerCandidate || candidate.UsedForConversation || !candidate.Tokenized)
+                {
+                    findings.Add(Finding.ForHeld(candidate));
+                }
             }
         }
 
@@ -555,15 +637,36 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
     private sealed class HeldCandidate
     {
-        public HeldCandidate(ISymbol member, HeldState held)
+        private int _usedForConversation;
+        private int _tokenized;
+
+        public HeldCandidate(ISymbol member, HeldState held, bool tokenizerCandidate)
         {
             Member = member;
             Held = held;
+            TokenizerCandidate = tokenizerCandidate;
         }
 
         public ISymbol Member { get; }
 
         public HeldState Held { get; }
+
+        /// <summary>
+        /// A private LLamaContext field: not reported when it is tokenized with and otherwise only assigned or disposed.
+        /// </summary>
+        public bool TokenizerCandidate { get; }
+
+        public bool Tokenized
+        {
+            get => Volatile.Read(ref _tokenized) != 0;
+            set => Volatile.Write(ref _tokenized, value ? 1 : 0);
+        }
+
+        public bool UsedForConversation
+        {
+            get => Volatile.Read(ref _usedForConversation) != 0;
+            set => Volatile.Write(ref _usedForConversation, value ? 1 : 0);
+        }
     }
 
     private sealed class PendingType

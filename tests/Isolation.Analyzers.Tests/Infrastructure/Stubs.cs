@@ -181,7 +181,14 @@ internal static class Stubs
 
         namespace LLama
         {
-            public sealed class LLamaContext : IDisposable { public void Dispose() { } }
+            public sealed class LLamaContext : IDisposable
+            {
+                public void Dispose() { }
+                public int[] Tokenize(string text) => new int[0];
+                public string DeTokenize(int[] tokens) => "";
+                public int ContextSize => 0;
+            }
+            public sealed class InteractiveExecutor { public InteractiveExecutor(LLamaContext context) { } }
             public class ChatSession { }
         }
 

@@ -152,4 +152,86 @@ public sealed class AgentCreationAnalyzerTests
             }
             """);
     }
+
+    [Fact]
+    public async Task Analyze_AgentNamedThroughAliasQualifiedDerivedNestedOrGeneric_ReportsISO004()
+    {
+        // The syntax pre-filter matches the last name of 'new'; aliases, qualified names, derived agents, nested and
+        // generic agents must all still reach the semantic check.
+        await Verifier<AgentCreationAnalyzer>.VerifyAsync("""
+            using System.Threading.Tasks;
+            using Isolation;
+            using Bot = Demo.TriageAgent;
+
+            namespace Demo
+            {
+                public class TriageAgent : IAgent { }
+                public sealed class SpecialistAgent : TriageAgent { }
+                public sealed class Pipeline<T> : IAgent { }
+                public static class Outer { public sealed class Inner : IAgent { } }
+
+                public sealed class ChatEndpoint
+                {
+                    public void Handle()
+                    {
+                        object a = {|ISO004:new Bot()|};
+                        object b = {|ISO004:new Demo.TriageAgent()|};
+                        object c = {|ISO004:new global::Demo.TriageAgent()|};
+                        object d = {|ISO004:new SpecialistAgent()|};
+                        object e = {|ISO004:new Pipeline<int>()|};
+                        object f = {|ISO004:new Outer.Inner()|};
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_NonAgentWithAnAgentsNameAndOrdinaryTypes_NoDiagnostic()
+    {
+        // Same simple name as an agent, another type: the pre-filter lets it through, the semantic check is silent.
+        await Verifier<AgentCreationAnalyzer>.VerifyAsync("""
+            using System.Collections.Generic;
+            using System.Text;
+            using Isolation;
+
+            namespace Demo { public sealed class TriageAgent : IAgent { } }
+            namespace Reports { public sealed class TriageAgent { } }
+
+            public sealed class ChatEndpoint
+            {
+                public void Handle()
+                {
+                    var report = new Reports.TriageAgent();
+                    var list = new List<string>();
+                    var text = new StringBuilder();
+                    var value = new object();
+                    int[] numbers = new int[3];
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_AgentTypesConfiguredInEditorConfig_ReportsEveryMatchingName()
+    {
+        // With configured patterns any name can be an agent: the pre-filter steps aside.
+        await Verifier<AgentCreationAnalyzer>.VerifyAsync("""
+            using Isolation;
+
+            namespace MyApp.Bots { public sealed class HelpdeskBot { } }
+            namespace MyApp.Services { public sealed class Clock { } }
+            public sealed class Marker : IAgent { }
+
+            public sealed class ChatEndpoint
+            {
+                public void Handle()
+                {
+                    var bot = {|ISO004:new MyApp.Bots.HelpdeskBot()|};
+                    var clock = new MyApp.Services.Clock();
+                }
+            }
+            """,
+            "isolation.agent_types = MyApp.Bots.*");
+    }
 }

@@ -188,6 +188,66 @@ public sealed class SingletonHeldStateAnalyzerTests
     }
 
     [Fact]
+    public async Task Analyze_LLamaContextUsedOnlyToTokenize_NoISO003()
+    {
+        // One model vocabulary for everyone: tokenizing keeps nothing of a conversation in the context's KV cache.
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class TokenCounter : BackgroundService
+            {
+                private readonly LLama.LLamaContext _context;
+                public TokenCounter() { _context = new LLama.LLamaContext(); }
+                public int Count(string text) => _context.Tokenize(text).Length;
+                public string Round(string text) => _context.DeTokenize(_context.Tokenize(text));
+                public void Release() { _context?.Dispose(); }
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_LLamaContextAlsoUsedForInferenceOrVisibleOutside_ReportsISO003()
+    {
+        // Look-alikes of the tokenizer-only case: the same context handed to an executor, read for anything else, or
+        // reachable from outside the type (its uses there are not seen) holds a conversation.
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class ChatService : BackgroundService
+            {
+                private readonly LLama.LLamaContext {|ISO003:_context|} = new();
+                public int Count(string text) => _context.Tokenize(text).Length;
+                public object Chat() => new LLama.InteractiveExecutor(_context);
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+
+            public sealed class SizeService : BackgroundService
+            {
+                private readonly LLama.LLamaContext {|ISO003:_context|} = new();
+                public int Size() => _context.ContextSize;
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+
+            public sealed class OpenService : BackgroundService
+            {
+                internal readonly LLama.LLamaContext {|ISO003:Context|} = new();
+                public int Count(string text) => Context.Tokenize(text).Length;
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_LLamaContextInConfiguredSingleton_TokenizerOnlySilentOtherwiseReported()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            namespace MyApp
+            {
+                public sealed class Tokens { private readonly LLama.LLamaContext _context = new(); public int Count(string t) => _context.Tokenize(t).Length; }
+                public sealed class Chat { private readonly LLama.LLamaContext {|ISO003:_context|} = new(); public object Run() => new LLama.InteractiveExecutor(_context); }
+            }
+            """,
+            "isolation.singleton_types = MyApp.*");
+    }
+
+    [Fact]
     public async Task Analyze_IntrinsicSingleton_ReportedBeforeCompilationEnd()
     {
         var source = Usings + """
