@@ -6,6 +6,8 @@ using ChatServer.Data;
 using ChatServer.Realtime;
 using ChatServer.Rollout;
 using Isolation;
+using Isolation.Redis;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -74,6 +76,19 @@ public static partial class ChatServerApp
         services.Configure<EventDeliveryOptions>(o => o.PayloadTypeInfoResolver = ChatJsonContext.Default);
         services.AddHealthChecks().AddIsolationHealthCheck();
 
+        // The SignalR transport (/hub/chat): one isolation scope per hub call, each connection registered for its user's events.
+        services.AddSignalR().AddIsolation();
+        services.AddAuthentication(ChatTokenAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ChatTokenAuthenticationHandler>(ChatTokenAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+
+        // More than one node: events reach a user's connections on the other nodes through Redis (docs/multi-node.md).
+        if (!string.IsNullOrEmpty(configuration["Isolation:Redis:Configuration"]))
+        {
+            services.AddRedisEventDelivery(configuration.GetSection("Isolation:Redis"));
+            services.AddHealthChecks().AddIsolationRedisHealthCheck();
+        }
+
         // The model: shared by every run, as a model client is designed to be. Replace this line to use a real one.
         services.AddChatClient(sp => new ScriptedChatClient(sp.GetRequiredService<IOptions<ChatServerOptions>>().Value.ModelLatency));
         services.AddSingleton<ChatTools>();
@@ -117,6 +132,9 @@ public static partial class ChatServerApp
         app.MapGet("/assets/{file}", (string file) => Pages.Serve(file));
         app.MapHealthChecks("/health");
         app.Map("/ws", (HttpContext http, ChatSocketHandler handler) => handler.HandleAsync(http));
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHub<ChatHub>("/hub/chat").RequireAuthorization();
 
         app.MapPost("/api/login", (LoginRequest request, ChatTokenService tokens, IOptions<ChatAuthOptions> auth) =>
         {

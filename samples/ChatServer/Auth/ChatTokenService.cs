@@ -74,6 +74,20 @@ public sealed class ChatTokenService
         return Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(HMACSHA256.HashData(_key, payload));
     }
 
+    /// <summary>The token of a request: the <c>access_token</c> query parameter (browsers cannot set headers on a WebSocket), else <c>Authorization: Bearer</c>.</summary>
+    public static string? TokenOf(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var query = request.Query["access_token"].ToString();
+        if (!string.IsNullOrEmpty(query))
+        {
+            return query;
+        }
+
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+    }
+
     /// <summary>Checks a token: well formed, signed with this server's key, not expired. Returns its user.</summary>
     public bool TryValidate(string? token, [NotNullWhen(true)] out string? userId)
     {

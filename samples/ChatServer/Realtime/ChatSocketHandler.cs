@@ -55,7 +55,7 @@ public sealed partial class ChatSocketHandler
         }
 
         // Authenticate before the upgrade: a bad token never gets a socket.
-        if (!_tokens.TryValidate(TokenOf(http.Request), out var userId))
+        if (!_tokens.TryValidate(ChatTokenService.TokenOf(http.Request), out var userId))
         {
             http.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return;
@@ -86,18 +86,6 @@ public sealed partial class ChatSocketHandler
             await sink.DisposeAsync();
             LogDisconnected(userId, connectionId);
         }
-    }
-
-    private static string? TokenOf(HttpRequest request)
-    {
-        var query = request.Query["access_token"].ToString();
-        if (!string.IsNullOrEmpty(query))
-        {
-            return query;
-        }
-
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
     }
 
     private async Task ReceiveAsync(
@@ -256,8 +244,9 @@ public sealed partial class ChatSocketHandler
         await scope.Events.EmitAsync(type, payload);
     }
 
+    /// <summary>What a <c>runId</c> or <c>threadId</c> may hold, on either transport.</summary>
     [GeneratedRegex("^[A-Za-z0-9_.:-]{1,100}$")]
-    private static partial Regex IdPattern();
+    internal static partial Regex IdPattern();
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "User {UserId} connected ({ConnectionId})")]
     private partial void LogConnected(string userId, string connectionId);

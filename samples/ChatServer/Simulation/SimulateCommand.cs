@@ -10,9 +10,20 @@ public static class SimulateCommand
     public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken) =>
         RunAsync(args, output, error, configure: null, cancellationToken);
 
-    /// <summary>Runs the command; <paramref name="configure"/> changes the simulated server (tests use it to plant a bug).</summary>
+    /// <summary>Runs the command.</summary>
+    /// <param name="args">The words after <c>simulate</c>.</param>
+    /// <param name="output">Progress and the report.</param>
+    /// <param name="error">What was wrong, when something was.</param>
+    /// <param name="configure">Changes the simulated servers (tests use it to plant a bug).</param>
+    /// <param name="cancellationToken">Stops the simulation.</param>
+    /// <param name="environment">Reads an environment variable (<c>ISOLATION_TEST_REDIS</c>); <see langword="null"/> for the process's.</param>
     internal static async Task<int> RunAsync(
-        IReadOnlyList<string> args, TextWriter output, TextWriter error, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
+        IReadOnlyList<string> args,
+        TextWriter output,
+        TextWriter error,
+        Action<WebApplicationBuilder>? configure,
+        CancellationToken cancellationToken,
+        Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
@@ -29,6 +40,15 @@ public static class SimulateCommand
             await error.WriteLineAsync();
             await error.WriteLineAsync(SimulationOptions.Usage);
             return BadUsage;
+        }
+
+        // Resolved once here (empty: none), so the simulation does not read the environment again.
+        options = options with { Redis = options.Redis ?? (environment ?? Environment.GetEnvironmentVariable)(ChatSimulation.RedisVariable) ?? string.Empty };
+        if (options.Nodes > 1 && ChatSimulation.RedisFor(options) is null)
+        {
+            // Nothing could be checked without the Redis the nodes share: not held, so 1, with what to do about it.
+            await error.WriteLineAsync("simulate: " + ChatSimulation.NoRedisMessage(options.Nodes));
+            return Broken;
         }
 
         SimulationReport report;

@@ -16,18 +16,18 @@ internal sealed class SimulatedUser
 {
     private static readonly TimeSpan TerminalWait = TimeSpan.FromSeconds(30);
 
-    private readonly Uri _socketUri;
+    private readonly ConnectionFactory _connect;
     private readonly IReadOnlyList<PlannedRun> _runs;
     private readonly SimulationTally _tally;
     private readonly ConcurrentDictionary<string, RunObservation> _observations = new(StringComparer.Ordinal);
-    private ClientConnection? _main;
-    private ClientConnection? _watch;
+    private ISimulatedConnection? _main;
+    private ISimulatedConnection? _watch;
     private int _connections;
 
-    public SimulatedUser(string userId, Uri socketUri, IReadOnlyList<PlannedRun> runs, SimulationTally tally)
+    public SimulatedUser(string userId, ConnectionFactory connect, IReadOnlyList<PlannedRun> runs, SimulationTally tally)
     {
         UserId = userId;
-        _socketUri = socketUri;
+        _connect = connect;
         _runs = runs;
         _tally = tally;
         foreach (var run in runs)
@@ -117,14 +117,14 @@ internal sealed class SimulatedUser
         }
     }
 
-    private async Task<ClientConnection> OpenAsync(string role, CancellationToken cancellationToken)
+    private async Task<ISimulatedConnection> OpenAsync(string role, CancellationToken cancellationToken)
     {
-        var connection = new ClientConnection($"{UserId}/{role}#{Interlocked.Increment(ref _connections)}", OnEvent);
-        await connection.ConnectAsync(_socketUri, cancellationToken);
+        var connection = _connect($"{UserId}/{role}#{Interlocked.Increment(ref _connections)}", role, OnEvent);
+        await connection.ConnectAsync(cancellationToken);
         return connection;
     }
 
-    private void OnEvent(ClientConnection connection, ReceivedEvent received)
+    private void OnEvent(ISimulatedConnection connection, ReceivedEvent received)
     {
         _tally.EventReceived();
         if (!string.Equals(received.UserId, UserId, StringComparison.Ordinal))
@@ -150,6 +150,9 @@ internal sealed class SimulatedUser
         }
 
         var isWatch = connection.Name.Contains("/watch", StringComparison.Ordinal);
+
+        // A run executes on the node of the main tab that sent it: an event on a tab of another node crossed through Redis.
+        _tally.RunEventReceived(crossedNodes: connection.Node != _main?.Node);
         if (received.Type is AgentEventTypes.AgentStarted or AgentEventTypes.ToolExecuting)
         {
             observation.Started.TrySetResult();
@@ -178,6 +181,9 @@ internal sealed class SimulatedUser
         }
     }
 }
+
+/// <summary>Makes a (not yet connected) tab of the user; <paramref name="role"/> is <c>main</c> or <c>watch</c>.</summary>
+internal delegate ISimulatedConnection ConnectionFactory(string name, string role, Action<ISimulatedConnection, ReceivedEvent> onEvent);
 
 /// <summary>What the clients saw of one run.</summary>
 internal sealed class RunObservation(PlannedRun run)

@@ -59,16 +59,22 @@ public sealed class SimulationReport
 
     public double CleanP99Ms { get; private set; }
 
+    /// <summary>Gets how many run events reached a tab on another node than the run's (0 on one node).</summary>
+    public long CrossNodeEvents { get; private set; }
+
+    /// <summary>Gets how many messages the nodes accepted from Redis and delivered to their local connections (0 on one node).</summary>
+    public long RedisMessagesReceived { get; private set; }
+
     internal static SimulationReport Create(
         SimulationOptions options,
         IReadOnlyList<RunObservation> observations,
         SimulationTally tally,
-        IsolationMonitor monitor,
-        IsolationMetricsAggregator metrics,
+        ServerTotals server,
         bool drained,
         int connectionsLeft,
         TimeSpan elapsed,
-        IReadOnlyCollection<string> leakDetails)
+        IReadOnlyCollection<string> leakDetails,
+        CrossNodeCounts? crossNode = null)
     {
         var report = new SimulationReport
         {
@@ -76,9 +82,9 @@ public sealed class SimulationReport
             Runs = observations.Count,
             CrossUserEvents = tally.CrossUserEvents,
             EventsReceived = tally.Events,
-            Score = monitor.GetScore(),
-            FinishedScopes = monitor.FinishedScopes,
-            ServerRunsByStatus = metrics.RunsByStatus,
+            Score = server.GetScore(),
+            FinishedScopes = server.FinishedScopes,
+            ServerRunsByStatus = server.RunsByStatus,
         };
 
         long violations = 0;
@@ -86,7 +92,7 @@ public sealed class SimulationReport
         var byKind = new List<string>();
         foreach (var kind in Enum.GetValues<ViolationKind>())
         {
-            var count = monitor.GetViolationCount(kind);
+            var count = server.GetViolationCount(kind);
             if (kind.IsLeak())
             {
                 leaks += count;
@@ -194,7 +200,7 @@ public sealed class SimulationReport
 
         if (report.Score < 1)
         {
-            report._failures.Add(string.Create(CultureInfo.InvariantCulture, $"isolation score is {report.Score:0.0000}, not 1: {monitor.ScopesWithViolations} of {monitor.FinishedScopes} scopes had violations"));
+            report._failures.Add(string.Create(CultureInfo.InvariantCulture, $"isolation score is {report.Score:0.0000}, not 1: {server.ScopesWithViolations} of {server.FinishedScopes} scopes had violations"));
         }
 
         if (oneTerminal != report.Runs)
@@ -248,11 +254,29 @@ public sealed class SimulationReport
         lines.Add($"  clean runs completed                     {cleanCompleted}/{cleanRuns}");
         lines.Add($"  cross-user events seen by clients        {report.CrossUserEvents} (of {report.EventsReceived} events received)");
         lines.Add($"  violations                               {violations}{(byKind.Count == 0 ? string.Empty : " (" + string.Join(", ", byKind) + ")")}");
-        lines.Add(string.Create(ic, $"  leaks (session, agent, scope)            {monitor.GetViolationCount(ViolationKind.SessionLeak)}, {monitor.GetViolationCount(ViolationKind.AgentLeak)}, {monitor.GetViolationCount(ViolationKind.ScopeLeak)} (full leak detection, checked after a full GC)"));
+        lines.Add(string.Create(ic, $"  leaks (session, agent, scope)            {server.GetViolationCount(ViolationKind.SessionLeak)}, {server.GetViolationCount(ViolationKind.AgentLeak)}, {server.GetViolationCount(ViolationKind.ScopeLeak)} (full leak detection, checked after a full GC)"));
         lines.Add(string.Create(ic, $"  isolation score                          {report.Score:0.0000} ({report.FinishedScopes} scopes finished)"));
         lines.Add(string.Create(ic, $"  clean run latency (send → completed)     p50 {report.CleanP50Ms:0.0} ms  p95 {report.CleanP95Ms:0.0} ms  p99 {report.CleanP99Ms:0.0} ms"));
-        lines.Add(string.Create(ic, $"  agent creation                           p50 {metrics.AgentCreationPercentileMs(50) * 1000:0.0} µs  p95 {metrics.AgentCreationPercentileMs(95) * 1000:0.0} µs ({metrics.AgentsCreated} agents)"));
-        lines.Add("  events dropped (server)                  " + (metrics.DroppedByReason.Count == 0 ? "none" : string.Join("  ", metrics.DroppedByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))));
+        lines.Add(string.Create(ic, $"  agent creation                           p50 {server.AgentCreationPercentileMs(50) * 1000:0.0} µs  p95 {server.AgentCreationPercentileMs(95) * 1000:0.0} µs ({server.AgentsCreated} agents)"));
+        lines.Add("  events dropped (server)                  " + (server.DroppedByReason.Count == 0 ? "none" : string.Join("  ", server.DroppedByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))));
+        if (crossNode is not null)
+        {
+            report.CrossNodeEvents = tally.RunEventsCrossed;
+            report.RedisMessagesReceived = crossNode.Received;
+            lines.Add(string.Create(ic, $"  nodes                                    {crossNode.Nodes} sharing Redis (environment prefix {crossNode.Prefix}); each user's main tab on another node than its watch tab"));
+            lines.Add(string.Create(ic, $"  run events on tabs (clients)             {tally.RunEventsLocal} on the run's node, {tally.RunEventsCrossed} on another node (through Redis)"));
+            lines.Add(string.Create(ic, $"  Redis messages (servers)                 sent {crossNode.Sent}, received and delivered {crossNode.Received}, refused {crossNode.Refused}, dropped {crossNode.Dropped}"));
+            if (crossNode.Refused > 0)
+            {
+                report._failures.Add($"{crossNode.Refused} messages from Redis were refused (forged, replayed, stale, misaddressed or malformed): nothing but the nodes of this simulation should publish on its channels");
+            }
+
+            if (tally.RunEventsCrossed == 0 || crossNode.Received == 0)
+            {
+                report._failures.Add("no event crossed from one node to another: the multi-node delivery was not exercised");
+            }
+        }
+
         return report;
     }
 
