@@ -25,6 +25,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private readonly RedisEventDeliveryOptions _options;
     private readonly ConnectionRegistry _local;
     private readonly TimeProvider _time;
+    private readonly bool _systemClock;
     private readonly ILogger _logger;
     private readonly EnvelopeCodec _codec;
     private readonly RedisNames _names;
@@ -59,6 +60,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         _options = options.Value;
         _local = local;
         _time = time;
+        _systemClock = ReferenceEquals(time, TimeProvider.System);
         _logger = (ILogger?)loggerFactory?.CreateLogger("Isolation.Redis") ?? NullLogger.Instance;
         NodeId = _options.NodeId ?? string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
         _names = new RedisNames(_options.EnvironmentPrefix!);
@@ -111,7 +113,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
             return false;
         }
 
-        if (_time.GetTimestamp() >= cached.ExpiresAt)
+        if (NowMilliseconds() >= cached.ExpiresAt)
         {
             RefreshInBackground(userId, cached);
         }
@@ -334,6 +336,13 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         await redis.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A monotonic clock in milliseconds for the presence cache, read on every local delivery: the system's coarse tick
+    /// count (a few nanoseconds, where a high-resolution timestamp costs several times that), or the configured
+    /// <see cref="TimeProvider"/>'s timestamp when one replaces the system clock.
+    /// </summary>
+    private long NowMilliseconds() => _systemClock ? Environment.TickCount64 : (long)_time.GetElapsedTime(0).TotalMilliseconds;
+
     private double ExpiryScore() => (_time.GetUtcNow() + _options.PresenceTtl).ToUnixTimeMilliseconds();
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
@@ -454,7 +463,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
 
     private void PrunePresenceCache()
     {
-        var now = _time.GetTimestamp();
+        var now = NowMilliseconds();
         foreach (var (userId, entry) in _presence)
         {
             if (now >= entry.ExpiresAt)
@@ -563,7 +572,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
 
     private async ValueTask<string[]> GetRemoteNodesAsync(ConnectionMultiplexer redis, string userId)
     {
-        var now = _time.GetTimestamp();
+        var now = NowMilliseconds();
         if (_presence.TryGetValue(userId, out var cached) && now < cached.ExpiresAt)
         {
             return cached.Nodes;
@@ -585,7 +594,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         var result = nodes.ToArray();
         if (_options.PresenceCacheDuration > TimeSpan.Zero)
         {
-            _presence[userId] = new PresenceEntry(result, now + (long)(_options.PresenceCacheDuration.TotalSeconds * _time.TimestampFrequency));
+            _presence[userId] = new PresenceEntry(result, now + (long)_options.PresenceCacheDuration.TotalMilliseconds);
         }
 
         return result;
@@ -675,6 +684,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     {
         public string[] Nodes { get; } = nodes;
 
+        /// <summary>Gets when the entry expires, on <see cref="NowMilliseconds"/>'s clock.</summary>
         public long ExpiresAt { get; } = expiresAt;
 
 #pragma warning disable SA1401, CA1051 // Claimed with Interlocked by the one background lookup of this entry.
