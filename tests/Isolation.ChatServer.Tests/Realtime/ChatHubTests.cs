@@ -29,6 +29,18 @@ public sealed class ChatHubTests
     }
 
     [Fact]
+    public async Task Connect_BearerHeader_Accepted()
+    {
+        await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/hub/chat/negotiate?negotiateVersion=1");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await server.LoginAsync("alice", Ct));
+
+        using var response = await server.Http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Chat_TwoUsers_EventsReachOnlyTheSendersConnectionsInOrderWithOneTerminal()
     {
         await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
