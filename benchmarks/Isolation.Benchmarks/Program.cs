@@ -40,7 +40,7 @@ public static class Program
         {
             Console.WriteLine();
             Console.WriteLine("// * Goals *");
-            foreach (var line in Goals.Evaluate(reports).Concat(AgentFrameworkGoals.Evaluate(reports)).Concat(AspNetCoreGoals.Evaluate(reports)))
+            foreach (var line in Goals.Evaluate(reports).Concat(AgentFrameworkGoals.Evaluate(reports)).Concat(AspNetCoreGoals.Evaluate(reports)).Concat(LeakSamplingGoals.Evaluate(reports)))
             {
                 Console.WriteLine(line);
             }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using ChatServer.Agents;
 using ChatServer.Auth;
 using ChatServer.Dashboard;
@@ -7,7 +8,7 @@ using ChatServer.Realtime;
 using ChatServer.Rollout;
 using Isolation;
 using Isolation.Redis;
-using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -66,7 +67,10 @@ public static partial class ChatServerApp
             .Validate(o => o.MaxMessageLength is >= 1 and <= 4000, "Chat:MaxMessageLength must be from 1 to 4000 (a message must fit in one 8 KB WebSocket message).")
             .Validate(o => o.ModelLatency >= TimeSpan.Zero, "Chat:ModelLatency must not be negative.")
             .ValidateOnStart();
-        services.AddOptions<ChatAuthOptions>().Bind(configuration.GetSection(ChatAuthOptions.SectionName));
+        services.AddOptions<ChatAuthOptions>().Bind(configuration.GetSection(ChatAuthOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ChatAuthOptions>, ChatAuthOptionsValidator>();
+        services.AddChatAuthentication();
+        services.AddProblemDetails();
         services.AddOptions<RolloutOptions>().Bind(configuration.GetSection(RolloutOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RolloutOptions>, RolloutOptionsValidator>();
 
@@ -78,9 +82,6 @@ public static partial class ChatServerApp
 
         // The SignalR transport (/hub/chat): one isolation scope per hub call, each connection registered for its user's events.
         services.AddSignalR().AddIsolation();
-        services.AddAuthentication(ChatTokenAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ChatTokenAuthenticationHandler>(ChatTokenAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization();
 
         // More than one node: events reach a user's connections on the other nodes through Redis (docs/multi-node.md).
         if (!string.IsNullOrEmpty(configuration["Isolation:Redis:Configuration"]))
@@ -114,7 +115,6 @@ public static partial class ChatServerApp
             services.AddIsolatedAgent<ProbeAgent>(_ => shared ??= new ProbeAgent());
         }
 
-        services.AddSingleton<ChatTokenService>();
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton<ChatSocketHandler>();
         services.AddSingleton<IsolationMetricsAggregator>();
@@ -125,41 +125,46 @@ public static partial class ChatServerApp
     private static void MapEndpoints(WebApplication app)
     {
         var chat = app.Services.GetRequiredService<IOptions<ChatServerOptions>>().Value;
+        app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.MapGet("/", () => Pages.Serve("index.html"));
         app.MapGet("/dashboard", () => Pages.Serve("dashboard.html"));
         app.MapGet("/assets/{file}", (string file) => Pages.Serve(file));
         app.MapHealthChecks("/health");
-        app.Map("/ws", (HttpContext http, ChatSocketHandler handler) => handler.HandleAsync(http));
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.MapHub<ChatHub>("/hub/chat").RequireAuthorization();
+        app.Map(ChatAuthentication.SocketPath, (HttpContext http, ChatSocketHandler handler) => handler.HandleAsync(http));
+        app.MapHub<ChatHub>(ChatAuthentication.HubPath).RequireAuthorization();
 
-        app.MapPost("/api/login", (LoginRequest request, ChatTokenService tokens, IOptions<ChatAuthOptions> auth) =>
+        app.MapPost("/api/login", async (HttpContext http, ChatTokenService tokens, IOptions<ChatAuthOptions> auth) =>
         {
             if (!auth.Value.AllowDemoLogin)
             {
                 return Results.NotFound();
             }
 
+            var (request, problem) = await ReadLoginAsync(http);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
             try
             {
-                ChatTokenService.ValidateUserId(request.UserId ?? string.Empty);
+                ChatTokenService.ValidateUserId(request?.UserId ?? string.Empty);
             }
             catch (ArgumentException ex)
             {
-                return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "User name not accepted");
             }
 
-            return Results.Ok(new LoginResponse(request.UserId!, tokens.Issue(request.UserId!)));
+            return Results.Ok(new LoginResponse(request!.UserId!, tokens.Issue(request.UserId!)));
         });
 
-        app.MapGet("/api/history", async (HttpContext http, string? threadId, ChatTokenService tokens, IIsolationScopeFactory scopes) =>
+        app.MapGet("/api/history", async (HttpContext http, string? threadId, IIsolationScopeFactory scopes) =>
         {
-            var header = http.Request.Headers.Authorization.ToString();
-            var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
-            if (!tokens.TryValidate(token, out var userId))
+            if (ChatAuthentication.UserIdOf(http.User) is not { } userId)
             {
                 return Results.Unauthorized();
             }
@@ -167,7 +172,7 @@ public static partial class ChatServerApp
             await using var scope = scopes.CreateScope(new UserExecutionContext(userId, threadId: string.IsNullOrEmpty(threadId) ? "main" : threadId), TimeSpan.FromSeconds(10));
             var rows = await ChatStore.LoadThreadAsync(scope, 50, scope.Aborted);
             return Results.Ok(rows.Select(r => new HistoryItem(r.Role, r.Text, r.RunId, r.CreatedAt)));
-        });
+        }).RequireAuthorization();
 
         app.MapGet("/api/isolation", (IServiceProvider sp) => Results.Json(
             IsolationSnapshot.Capture(
@@ -204,11 +209,52 @@ public static partial class ChatServerApp
         }
     }
 
+    /// <summary>
+    /// Reads the sign-in body, at most <see cref="MaxLoginBodyBytes"/>: bad JSON, a body that is not JSON or one that is
+    /// too big answers a <c>ProblemDetails</c> saying what is wrong, and never echoes the body back.
+    /// </summary>
+    private static async Task<(LoginRequest? Request, IResult? Problem)> ReadLoginAsync(HttpContext http)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxLoginBodyBytes;
+        }
+
+        try
+        {
+            return (await http.Request.ReadFromJsonAsync<LoginRequest>(http.RequestAborted), null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Results.Problem(
+                $"The body is not valid JSON ({ex.Message}). Send {{\"userId\":\"alice\"}} with Content-Type: application/json.",
+                statusCode: StatusCodes.Status400BadRequest,
+                title: "Invalid JSON"));
+        }
+        catch (InvalidOperationException ex)
+        {
+            return (null, Results.Problem(
+                ex.Message + " Send {\"userId\":\"alice\"} with Content-Type: application/json.",
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Not JSON"));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, Results.Problem(
+                $"The sign-in body is limited to {MaxLoginBodyBytes} bytes; a user name has at most {ChatTokenService.MaxUserIdLength} characters.",
+                statusCode: StatusCodes.Status413PayloadTooLarge,
+                title: "Body too large"));
+        }
+    }
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Chat history in {Database}; chat page on /, dashboard on /dashboard")]
     private static partial void LogStarted(ILogger logger, string database);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Chat:Auth:SigningKey is not set: tokens are signed with a key made at start and end with the process.")]
     private static partial void LogEphemeralKey(ILogger logger);
+
+    /// <summary>The largest sign-in body read, in bytes.</summary>
+    public const int MaxLoginBodyBytes = 4 * 1024;
 
     public sealed record LoginRequest(string? UserId);
 
@@ -219,12 +265,28 @@ public static partial class ChatServerApp
     public sealed record ProbeResult(string Violation, string Mode);
 
     /// <summary>
-    /// Creates the schema when the host starts. <see cref="IHostedLifecycleService.StartingAsync"/> runs before any hosted
-    /// service's <c>StartAsync</c>, Kestrel's included, so no request can arrive before the table exists.
+    /// Creates one <see cref="ChatAgent"/> in a scope of its own (user <c>system:warmup</c>), so the JIT compiles its
+    /// factory before the first user's run: that first creation is what <see cref="IsolationMetricsAggregator"/> leaves
+    /// out of the agent creation percentiles.
+    /// </summary>
+    public static async Task WarmUpAsync(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        await using var scope = services.GetRequiredService<IIsolationScopeFactory>().CreateScope(new UserExecutionContext("system:warmup"), TimeSpan.FromSeconds(60));
+        _ = scope.GetAgent<ChatAgent>();
+    }
+
+    /// <summary>
+    /// Creates the schema and warms up the agent when the host starts. <see cref="IHostedLifecycleService.StartingAsync"/>
+    /// runs before any hosted service's <c>StartAsync</c>, Kestrel's included, so no request can arrive before the table exists.
     /// </summary>
     private sealed class SchemaInitializer(IServiceProvider services) : IHostedLifecycleService
     {
-        public Task StartingAsync(CancellationToken cancellationToken) => EnsureDatabaseAsync(services, cancellationToken);
+        public async Task StartingAsync(CancellationToken cancellationToken)
+        {
+            await EnsureDatabaseAsync(services, cancellationToken);
+            await WarmUpAsync(services);
+        }
 
         public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

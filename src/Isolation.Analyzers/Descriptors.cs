@@ -5,8 +5,8 @@ namespace Isolation.Analyzers;
 /// <summary>Every rule's descriptor. Titles equal the <c># ISOnnn - Title</c> heading of the rule's documentation page.</summary>
 internal static class Descriptors
 {
-    /// <summary>Where the rule pages live; the one place to change when the repository moves.</summary>
-    public const string HelpLinkBase = "https://github.com/isolation-dotnet/isolation/blob/main/docs/rules/";
+    /// <summary>Where the rule pages live: generated from <c>RulesDocumentationUrl</c> in <c>Directory.Build.props</c>.</summary>
+    public const string HelpLinkBase = HelpLinks.RulesBase;
 
     private const string Category = "Isolation";
 

@@ -70,6 +70,21 @@ public sealed partial class DocumentationTests
         }
     }
 
+    [Theory]
+    [InlineData("README.md", @"Errors by default, which fail the build: (?<errors>[^.]+)\. Warnings\s+by default, which do not: (?<warnings>[^.]+)\.")]
+    [InlineData("src/PackageReadme.md", @"Errors by default \(they fail the build\): (?<errors>[^.]+)\. Warnings by default: (?<warnings>[^;]+);")]
+    public void Readme_Severities_ListExactlyTheErrorAndWarningRules(string file, string pattern)
+    {
+        var text = File.ReadAllText(Path.Combine(Repository.Root, file)).Replace("\r\n", "\n", StringComparison.Ordinal);
+        var match = Regex.Match(text, pattern);
+        Assert.True(match.Success, file + " does not say which rules are errors and which warnings.");
+        static string[] Ids(string list) => Regex.Matches(list, @"ISO\d{3}").Select(m => m.Value).Order(StringComparer.Ordinal).ToArray();
+        var descriptors = AllDescriptors().GroupBy(d => d.Id).Select(g => g.First()).ToArray();
+
+        Assert.Equal(descriptors.Where(d => d.DefaultSeverity == DiagnosticSeverity.Error).Select(d => d.Id).Order(StringComparer.Ordinal), Ids(match.Groups["errors"].Value));
+        Assert.Equal(descriptors.Where(d => d.DefaultSeverity == DiagnosticSeverity.Warning).Select(d => d.Id).Order(StringComparer.Ordinal), Ids(match.Groups["warnings"].Value));
+    }
+
     private static string DocPath(string id) => Path.Combine(Repository.Root, "docs", "rules", id + ".md");
 
     private static IEnumerable<DiagnosticDescriptor> AllDescriptors() => Repository.AllAnalyzers.SelectMany(a => a.SupportedDiagnostics);

@@ -1,12 +1,12 @@
 namespace ChatServer.Auth;
 
-/// <summary>Token settings, bound from <c>Chat:Auth</c>.</summary>
+/// <summary>Token settings, bound from <c>Chat:Auth</c> and checked at start by <see cref="ChatAuthOptionsValidator"/>.</summary>
 public sealed class ChatAuthOptions
 {
     public const string SectionName = "Chat:Auth";
 
     /// <summary>
-    /// Gets or sets the HMAC-SHA256 key that signs tokens, base64, at least 32 bytes. When empty a random key is made at
+    /// Gets or sets the HMAC-SHA256 key that signs the JWTs, base64, at least 32 bytes. When empty a random key is made at
     /// start, so tokens are valid only until the process stops.
     /// </summary>
     /// <value>The default value is empty.</value>

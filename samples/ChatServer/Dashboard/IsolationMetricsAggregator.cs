@@ -7,7 +7,9 @@ namespace ChatServer.Dashboard;
 /// <summary>
 /// Listens to this application's <c>Isolation</c> meter (the instance made by its own <see cref="IMeterFactory"/>, so two
 /// servers in one process, as in the tests, never mix) and keeps what the dashboard shows: active scopes and sessions,
-/// runs by status, dropped events by reason, violations by kind, and recent agent creation times for percentiles.
+/// runs by status, dropped events by reason, violations by kind, and recent agent creation times for percentiles. The
+/// first creation of each agent type is counted but left out of the percentiles: it includes the JIT compilation of that
+/// type's factory (tens of milliseconds), not the cost of creating an agent.
 /// </summary>
 public sealed class IsolationMetricsAggregator : IDisposable
 {
@@ -19,9 +21,11 @@ public sealed class IsolationMetricsAggregator : IDisposable
     private readonly ConcurrentDictionary<string, long> _dropped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _violations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _activeSessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _agentTypesSeen = new(StringComparer.Ordinal);
     private readonly object _latencyLock = new();
     private readonly double[] _creation = new double[LatencySamples];
     private long _creationCount;
+    private long _agentsCreated;
     private long _activeScopes;
 
     public IsolationMetricsAggregator(IMeterFactory meterFactory)
@@ -44,7 +48,20 @@ public sealed class IsolationMetricsAggregator : IDisposable
 
     public long ActiveScopes => Interlocked.Read(ref _activeScopes);
 
-    public long AgentsCreated => Interlocked.Read(ref _creationCount);
+    /// <summary>Gets how many agents were created, the first of each type included.</summary>
+    public long AgentsCreated => Interlocked.Read(ref _agentsCreated);
+
+    /// <summary>Gets how many creations the percentiles can draw on: all but the first of each type (at most the latest 2,048).</summary>
+    public long AgentCreationSamples
+    {
+        get
+        {
+            lock (_latencyLock)
+            {
+                return Math.Min(_creationCount, LatencySamples);
+            }
+        }
+    }
 
     public IReadOnlyDictionary<string, long> RunsByStatus => Snapshot(_runs);
 
@@ -54,8 +71,11 @@ public sealed class IsolationMetricsAggregator : IDisposable
 
     public IReadOnlyDictionary<string, long> ActiveSessionsByType => Snapshot(_activeSessions);
 
-    /// <summary>Returns the given percentile (0–100) of the latest agent creation times, in milliseconds; 0 without samples.</summary>
-    public double AgentCreationPercentileMs(double percentile)
+    /// <summary>
+    /// Returns the given percentile (0–100) of the latest agent creation times, in milliseconds, the first creation of
+    /// each type left out; <see langword="null"/> without samples.
+    /// </summary>
+    public double? AgentCreationPercentileMs(double percentile)
     {
         double[] copy;
         lock (_latencyLock)
@@ -63,7 +83,7 @@ public sealed class IsolationMetricsAggregator : IDisposable
             var count = (int)Math.Min(_creationCount, LatencySamples);
             if (count == 0)
             {
-                return 0;
+                return null;
             }
 
             copy = _creation.AsSpan(0, count).ToArray();
@@ -126,6 +146,13 @@ public sealed class IsolationMetricsAggregator : IDisposable
     {
         if (instrument.Name == IsolationTelemetry.AgentCreationDuration)
         {
+            Interlocked.Increment(ref _agentsCreated);
+            if (_agentTypesSeen.TryAdd(TagValue(tags, IsolationTelemetry.AgentTypeTag), true))
+            {
+                // The first of its type: JIT warm-up, not creation cost.
+                return;
+            }
+
             lock (_latencyLock)
             {
                 _creation[(int)(_creationCount % LatencySamples)] = value;

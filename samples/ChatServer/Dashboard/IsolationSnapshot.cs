@@ -21,8 +21,8 @@ public sealed record IsolationSnapshot(
     IReadOnlyDictionary<string, long> Runs,
     IReadOnlyDictionary<string, long> EventsDropped,
     long AgentsCreated,
-    double AgentCreationP50Ms,
-    double AgentCreationP95Ms,
+    double? AgentCreationP50Ms,
+    double? AgentCreationP95Ms,
     int EnforcePercent,
     int ObservePercent,
     IReadOnlyList<ViolationItem> RecentViolations)

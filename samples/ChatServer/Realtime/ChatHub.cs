@@ -7,8 +7,8 @@ namespace ChatServer.Realtime;
 
 /// <summary>
 /// The SignalR transport, on <c>/hub/chat</c>: the same chat turns as <c>/ws</c>, with isolation from
-/// <c>AddSignalR().AddIsolation()</c>. The user is the connection's authenticated user (the sample's token, see
-/// <see cref="Auth.ChatTokenAuthenticationHandler"/>); each connection is registered for its user's events, which arrive
+/// <c>AddSignalR().AddIsolation()</c>. The user is the connection's authenticated user (the sample's JWT, see
+/// <see cref="Auth.ChatAuthentication"/>); each connection is registered for its user's events, which arrive
 /// on the client method <c>isolation</c>. A run is cancelled when the connection that started it ends; its terminal
 /// event still reaches the user's other connections.
 /// </summary>

@@ -5,13 +5,15 @@ using System.Text.RegularExpressions;
 using ChatServer.Agents;
 using ChatServer.Auth;
 using Isolation;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 
 namespace ChatServer.Realtime;
 
 /// <summary>
-/// The <c>/ws</c> endpoint. The user comes from the signed token (query <c>access_token</c>, since browsers cannot set
-/// headers on a WebSocket, or <c>Authorization: Bearer</c>); the connection id is made here. Each chat message starts an
+/// The <c>/ws</c> endpoint. The user comes from <c>HttpContext.User</c>, authenticated by JWT bearer authentication
+/// (<see cref="ChatAuthentication"/>: query <c>access_token</c> or <c>Authorization: Bearer</c>); the connection id is made here. Each chat message starts an
 /// isolated run (<see cref="IIsolatedRunner"/>); its events reach this user's connections only, through the connection
 /// registry. A run is cancelled when the connection that started it ends.
 /// </summary>
@@ -21,8 +23,7 @@ public sealed partial class ChatSocketHandler
 
     private readonly IConnectionRegistry _registry;
     private readonly IIsolatedRunner _runner;
-    private readonly IIsolationScopeFactory _scopes;
-    private readonly ChatTokenService _tokens;
+    private readonly ConnectionRegistry _connections;
     private readonly ActiveRuns _runs;
     private readonly ChatServerOptions _options;
     private readonly ILogger<ChatSocketHandler> _logger;
@@ -30,16 +31,14 @@ public sealed partial class ChatSocketHandler
     public ChatSocketHandler(
         IConnectionRegistry registry,
         IIsolatedRunner runner,
-        IIsolationScopeFactory scopes,
-        ChatTokenService tokens,
+        ConnectionRegistry connections,
         ActiveRuns runs,
         IOptions<ChatServerOptions> options,
         ILogger<ChatSocketHandler> logger)
     {
         _registry = registry;
         _runner = runner;
-        _scopes = scopes;
-        _tokens = tokens;
+        _connections = connections;
         _runs = runs;
         _options = options.Value;
         _logger = logger;
@@ -54,10 +53,11 @@ public sealed partial class ChatSocketHandler
             return;
         }
 
-        // Authenticate before the upgrade: a bad token never gets a socket.
-        if (!_tokens.TryValidate(ChatTokenService.TokenOf(http.Request), out var userId))
+        // Authenticated before the upgrade: a bad token never gets a socket. The challenge answers 401 with
+        // WWW-Authenticate and logs why (ChatAuthentication).
+        if (ChatAuthentication.UserIdOf(http.User) is not { } userId)
         {
-            http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            await http.ChallengeAsync(JwtBearerDefaults.AuthenticationScheme);
             return;
         }
 
@@ -70,7 +70,7 @@ public sealed partial class ChatSocketHandler
         try
         {
             // Tells the client it is registered: events of its user reach this socket from now on.
-            await NotifyAsync(userId, connectionId, null, ChatEventTypes.Ready, new ReadyPayload(userId, connectionId));
+            Notify(userId, connectionId, null, ChatEventTypes.Ready, new ReadyPayload(userId, connectionId));
             await ReceiveAsync(socket, sink, userId, connectionId, runs, connectionEnded.Token, http.RequestAborted);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
@@ -124,7 +124,7 @@ public sealed partial class ChatSocketHandler
                 }
 
                 runs.RemoveAll(static t => t.IsCompleted);
-                await DispatchAsync(buffer.AsMemory(0, length), userId, connectionId, runs, connectionEnded);
+                Dispatch(buffer.AsMemory(0, length), userId, connectionId, runs, connectionEnded);
             }
         }
         finally
@@ -143,7 +143,7 @@ public sealed partial class ChatSocketHandler
         }
     }
 
-    private async Task DispatchAsync(ReadOnlyMemory<byte> json, string userId, string connectionId, List<Task> runs, CancellationToken connectionEnded)
+    private void Dispatch(ReadOnlyMemory<byte> json, string userId, string connectionId, List<Task> runs, CancellationToken connectionEnded)
     {
         ClientMessage? message;
         try
@@ -157,40 +157,40 @@ public sealed partial class ChatSocketHandler
 
         if (message is null)
         {
-            await ProtocolErrorAsync(userId, connectionId, null, "invalid_json", "The message is not a JSON object like {\"type\":\"chat\",\"text\":\"hello\"}.");
+            ProtocolError(userId, connectionId, null, "invalid_json", "The message is not a JSON object like {\"type\":\"chat\",\"text\":\"hello\"}.");
             return;
         }
 
         switch (message.Type)
         {
             case "chat":
-                await StartRunAsync(message, userId, connectionId, runs, connectionEnded);
+                StartRun(message, userId, connectionId, runs, connectionEnded);
                 break;
             case "cancel":
                 if (message.RunId is null || !_runs.TryCancel(userId, message.RunId))
                 {
-                    await ProtocolErrorAsync(userId, connectionId, null, "unknown_run", "You have no run in progress with that id.");
+                    ProtocolError(userId, connectionId, null, "unknown_run", "You have no run in progress with that id.");
                 }
 
                 break;
             default:
-                await ProtocolErrorAsync(userId, connectionId, null, "unknown_type", "Message type must be \"chat\" or \"cancel\".");
+                ProtocolError(userId, connectionId, null, "unknown_type", "Message type must be \"chat\" or \"cancel\".");
                 break;
         }
     }
 
-    private async Task StartRunAsync(ClientMessage message, string userId, string connectionId, List<Task> runs, CancellationToken connectionEnded)
+    private void StartRun(ClientMessage message, string userId, string connectionId, List<Task> runs, CancellationToken connectionEnded)
     {
         var text = message.Text?.Trim();
         if (string.IsNullOrEmpty(text) || text.Length > _options.MaxMessageLength)
         {
-            await ProtocolErrorAsync(userId, connectionId, null, "invalid_text", $"A chat message needs a text of 1 to {_options.MaxMessageLength} characters.");
+            ProtocolError(userId, connectionId, null, "invalid_text", $"A chat message needs a text of 1 to {_options.MaxMessageLength} characters.");
             return;
         }
 
         if ((message.RunId is not null && !IdPattern().IsMatch(message.RunId)) || (message.ThreadId is not null && !IdPattern().IsMatch(message.ThreadId)))
         {
-            await ProtocolErrorAsync(userId, connectionId, null, "invalid_id", "runId and threadId may hold 1 to 100 letters, digits, '-', '_', '.' or ':'.");
+            ProtocolError(userId, connectionId, null, "invalid_id", "runId and threadId may hold 1 to 100 letters, digits, '-', '_', '.' or ':'.");
             return;
         }
 
@@ -199,7 +199,7 @@ public sealed partial class ChatSocketHandler
         if (!_runs.TryAdd(userId, runId, cancellation))
         {
             cancellation.Dispose();
-            await ProtocolErrorAsync(userId, connectionId, runId, "duplicate_run", "You already have a run in progress with that id.");
+            ProtocolError(userId, connectionId, runId, "duplicate_run", "You already have a run in progress with that id.");
             return;
         }
 
@@ -234,15 +234,13 @@ public sealed partial class ChatSocketHandler
         }
     }
 
-    private Task ProtocolErrorAsync(string userId, string connectionId, string? runId, string code, string message) =>
-        NotifyAsync(userId, connectionId, runId, ChatEventTypes.ProtocolError, new ProtocolErrorPayload(code, message));
+    private void ProtocolError(string userId, string connectionId, string? runId, string code, string message) =>
+        Notify(userId, connectionId, runId, ChatEventTypes.ProtocolError, new ProtocolErrorPayload(code, message));
 
-    private async Task NotifyAsync(string userId, string connectionId, string? runId, string type, object payload)
-    {
-        // Through a scope like everything else the user receives: stamped with this user and connection, never another's.
-        await using var scope = _scopes.CreateScope(new UserExecutionContext(userId, connectionId, runId));
-        await scope.Events.EmitAsync(type, payload);
-    }
+    // To this connection only, stamped with its own user and owner-checked by the registry. No scope: these messages are
+    // about the connection, not runs of work, so they do not count in the isolation score.
+    private void Notify(string userId, string connectionId, string? runId, string type, object payload) =>
+        _connections.SendToConnection(userId, connectionId, type, payload, runId);
 
     /// <summary>What a <c>runId</c> or <c>threadId</c> may hold, on either transport.</summary>
     [GeneratedRegex("^[A-Za-z0-9_.:-]{1,100}$")]

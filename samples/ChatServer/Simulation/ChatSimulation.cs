@@ -29,11 +29,14 @@ public static class ChatSimulation
     /// <summary>The environment variable that names the Redis of <c>--nodes</c> above 1 when <c>--redis</c> is not given.</summary>
     public const string RedisVariable = "ISOLATION_TEST_REDIS";
 
+    /// <summary>Replaces the process environment for the current flow only (tests: "as if ISOLATION_TEST_REDIS were unset").</summary>
+    internal static readonly AsyncLocal<Func<string, string?>?> ReadEnvironment = new();
+
     /// <summary>The Redis the nodes share: <see cref="SimulationOptions.Redis"/>, else <c>ISOLATION_TEST_REDIS</c>; <see langword="null"/> when neither is set.</summary>
     public static string? RedisFor(SimulationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var redis = options.Redis ?? Environment.GetEnvironmentVariable(RedisVariable);
+        var redis = options.Redis ?? (ReadEnvironment.Value ?? Environment.GetEnvironmentVariable)(RedisVariable);
         return string.IsNullOrWhiteSpace(redis) ? null : redis;
     }
 

@@ -18,6 +18,8 @@ internal sealed class ServerTotals(IReadOnlyList<IsolationMonitor> monitors, IRe
 
     public long AgentsCreated => metrics.Sum(m => m.AgentsCreated);
 
+    public long AgentCreationSamples => metrics.Sum(m => m.AgentCreationSamples);
+
     /// <summary>The score of all nodes' scopes together: the share of finished scopes without a violation.</summary>
     public double GetScore()
     {
@@ -27,8 +29,8 @@ internal sealed class ServerTotals(IReadOnlyList<IsolationMonitor> monitors, IRe
 
     public long GetViolationCount(ViolationKind kind) => monitors.Sum(m => m.GetViolationCount(kind));
 
-    /// <summary>The agent creation percentile of the slowest node.</summary>
-    public double AgentCreationPercentileMs(double percentile) => metrics.Max(m => m.AgentCreationPercentileMs(percentile));
+    /// <summary>The agent creation percentile of the slowest node; <see langword="null"/> when no node has a sample.</summary>
+    public double? AgentCreationPercentileMs(double percentile) => metrics.Max(m => m.AgentCreationPercentileMs(percentile));
 
     private static Dictionary<string, long> Merge(IEnumerable<IReadOnlyDictionary<string, long>> counts)
     {

@@ -53,11 +53,15 @@ public sealed class SimulationReport
 
     public TimeSpan Elapsed { get; private set; }
 
-    public double CleanP50Ms { get; private set; }
+    /// <summary>Gets the clean runs' latency percentiles (send → completed), or <see langword="null"/> when no clean run completed.</summary>
+    public double? CleanP50Ms { get; private set; }
 
-    public double CleanP95Ms { get; private set; }
+    public double? CleanP95Ms { get; private set; }
 
-    public double CleanP99Ms { get; private set; }
+    public double? CleanP99Ms { get; private set; }
+
+    /// <summary>Gets a value indicating whether any run was given an injected failure.</summary>
+    public bool FailuresInjected { get; private set; }
 
     /// <summary>Gets how many run events reached a tab on another node than the run's (0 on one node).</summary>
     public long CrossNodeEvents { get; private set; }
@@ -118,6 +122,9 @@ public sealed class SimulationReport
         var clean = new List<double>();
         var cleanRuns = 0;
         var cleanCompleted = 0;
+        var mustComplete = 0;
+        var completedAsTheyMust = 0;
+        var slowCompleted = 0;
         var cleanNotCompleted = new List<string>();
         var cleanTimedOut = 0;
         var cleanTimedOutExamples = new List<string>();
@@ -139,15 +146,26 @@ public sealed class SimulationReport
                 badTerminal.Add($"run {observation.Run.RunId} ({failure}): {observation.WatchTerminals} terminal events on the watching tab, {observation.MainTerminals} on the sending tab");
             }
 
+            // A clean run has no injected failure; a slow_client run must complete too (a slow reader changes nothing on the server).
             if (failure is InjectedFailure.None or InjectedFailure.SlowClient)
             {
-                cleanRuns++;
+                mustComplete++;
+                if (failure == InjectedFailure.None)
+                {
+                    cleanRuns++;
+                }
+
                 if (status == "completed")
                 {
-                    cleanCompleted++;
+                    completedAsTheyMust++;
                     if (failure == InjectedFailure.None)
                     {
+                        cleanCompleted++;
                         clean.Add(observation.Latency.TotalMilliseconds);
+                    }
+                    else
+                    {
+                        slowCompleted++;
                     }
                 }
                 else if (status == "timed_out")
@@ -171,6 +189,7 @@ public sealed class SimulationReport
         report.RunsWithOneTerminal = oneTerminal;
         report.CleanRuns = cleanRuns;
         report.CleanRunsCompleted = cleanCompleted;
+        report.FailuresInjected = injected.Keys.Any(f => f != InjectedFailure.None);
         clean.Sort();
         report.CleanP50Ms = Percentile(clean, 50);
         report.CleanP95Ms = Percentile(clean, 95);
@@ -212,12 +231,12 @@ public sealed class SimulationReport
         {
             var deadline = ChatSimulation.RunDeadlineFor(options.Users).TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
             report._failures.Add(
-                $"OVERLOAD: {cleanTimedOut} clean runs timed out: the server did not finish them within the {deadline} s deadline. The machine is too busy for this many users (other processes, or too few cores); this is not a failure of another run. Try fewer --users or a quieter machine. Runs: " + string.Join(", ", cleanTimedOutExamples));
+                $"OVERLOAD: {cleanTimedOut} runs that had to complete (clean or slow_client) timed out: the server did not finish them within the {deadline} s deadline. The machine is too busy for this many users (other processes, or too few cores); this is not a failure of another run. Try fewer --users or a quieter machine. Runs: " + string.Join(", ", cleanTimedOutExamples));
         }
 
-        if (cleanCompleted + cleanTimedOut != cleanRuns)
+        if (completedAsTheyMust + cleanTimedOut != mustComplete)
         {
-            report._failures.Add($"{cleanRuns - cleanCompleted - cleanTimedOut} clean runs did not complete (a failure reached a run it did not belong to): " + string.Join("; ", cleanNotCompleted));
+            report._failures.Add($"{mustComplete - completedAsTheyMust - cleanTimedOut} runs that had to complete (clean or slow_client) did not (a failure reached a run it did not belong to): " + string.Join("; ", cleanNotCompleted));
         }
 
         if (serverRuns != report.Runs)
@@ -251,13 +270,23 @@ public sealed class SimulationReport
         }
 
         lines.Add($"  exactly one terminal event per run       {oneTerminal}/{report.Runs}");
-        lines.Add($"  clean runs completed                     {cleanCompleted}/{cleanRuns}");
+        lines.Add($"  clean runs completed                     {cleanCompleted}/{cleanRuns} (clean: no injected failure)");
+        if (injected.TryGetValue(InjectedFailure.SlowClient, out var slowRuns))
+        {
+            lines.Add($"  slow_client runs completed               {slowCompleted}/{slowRuns}");
+        }
+
         lines.Add($"  cross-user events seen by clients        {report.CrossUserEvents} (of {report.EventsReceived} events received)");
         lines.Add($"  violations                               {violations}{(byKind.Count == 0 ? string.Empty : " (" + string.Join(", ", byKind) + ")")}");
         lines.Add(string.Create(ic, $"  leaks (session, agent, scope)            {server.GetViolationCount(ViolationKind.SessionLeak)}, {server.GetViolationCount(ViolationKind.AgentLeak)}, {server.GetViolationCount(ViolationKind.ScopeLeak)} (full leak detection, checked after a full GC)"));
-        lines.Add(string.Create(ic, $"  isolation score                          {report.Score:0.0000} ({report.FinishedScopes} scopes finished)"));
-        lines.Add(string.Create(ic, $"  clean run latency (send → completed)     p50 {report.CleanP50Ms:0.0} ms  p95 {report.CleanP95Ms:0.0} ms  p99 {report.CleanP99Ms:0.0} ms"));
-        lines.Add(string.Create(ic, $"  agent creation                           p50 {server.AgentCreationPercentileMs(50) * 1000:0.0} µs  p95 {server.AgentCreationPercentileMs(95) * 1000:0.0} µs ({server.AgentsCreated} agents)"));
+        lines.Add(string.Create(ic, $"  isolation score                          {report.Score:0.0000} ({report.FinishedScopes - server.ScopesWithViolations} of {report.FinishedScopes} finished scopes without a violation)"));
+        lines.Add("    scopes: one per run, one per WebSocket's ready event and per protocol error, and the server's start-up (schema, warm-up)");
+        lines.Add(report.CleanP50Ms is null
+            ? "  clean run latency (send → completed)     n/a (no clean run completed)"
+            : string.Create(ic, $"  clean run latency (send → completed)     p50 {report.CleanP50Ms:0.0} ms  p95 {report.CleanP95Ms:0.0} ms  p99 {report.CleanP99Ms:0.0} ms ({clean.Count} runs)"));
+        lines.Add(server.AgentCreationPercentileMs(50) is not { } creationP50
+            ? $"  agent creation                           n/a ({server.AgentsCreated} agents, none after the first of its type)"
+            : string.Create(ic, $"  agent creation                           p50 {creationP50 * 1000:0.0} µs  p95 {server.AgentCreationPercentileMs(95) * 1000:0.0} µs ({server.AgentCreationSamples} of {server.AgentsCreated} agents: the first of each type, JIT warm-up, left out)"));
         lines.Add("  events dropped (server)                  " + (server.DroppedByReason.Count == 0 ? "none" : string.Join("  ", server.DroppedByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))));
         if (crossNode is not null)
         {
@@ -292,7 +321,9 @@ public sealed class SimulationReport
         output.WriteLine();
         if (IsolationHeld)
         {
-            output.WriteLine("Isolation held. (Injected failures ended their own runs; none reached another user or run.)");
+            output.WriteLine(FailuresInjected
+                ? "Isolation held. (Injected failures ended their own runs; none reached another user or run.)"
+                : "Isolation held. (No failures were injected.)");
         }
         else
         {
@@ -323,7 +354,7 @@ public sealed class SimulationReport
 
     private static string Name(InjectedFailure failure) => failure switch
     {
-        InjectedFailure.None => "none (clean)",
+        InjectedFailure.None => "clean (none injected)",
         InjectedFailure.Exception => "exception",
         InjectedFailure.DatabaseError => "db_error",
         InjectedFailure.Hang => "hang",
@@ -332,11 +363,11 @@ public sealed class SimulationReport
         _ => "vanishing_client",
     };
 
-    private static double Percentile(List<double> sorted, double percentile)
+    private static double? Percentile(List<double> sorted, double percentile)
     {
         if (sorted.Count == 0)
         {
-            return 0;
+            return null;
         }
 
         var index = (int)Math.Ceiling(percentile / 100 * sorted.Count) - 1;

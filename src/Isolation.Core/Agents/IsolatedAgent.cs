@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using Isolation.Diagnostics;
 using Isolation.Internal;
 
 namespace Isolation;
@@ -34,6 +35,7 @@ public abstract class IsolatedAgent : IAgent
     private IsolationScope? _owner;
     private IsolationScope? _lastOwner;
     private IsolationMonitor? _monitor;
+    private AccessRecords? _accesses;
     private UserExecutionContext? _lastContext;
     private IsolationMode _lastMode;
     private int _state;
@@ -52,6 +54,8 @@ public abstract class IsolatedAgent : IAgent
     /// <exception cref="IsolationViolationException">In <see cref="IsolationMode.Enforce"/>, when the use breaks isolation.</exception>
     protected void EnsureOwned([CallerMemberName] string member = "")
     {
+        // Only agents of tracked scopes keep access records, for their leak report; the others pay this null check.
+        _accesses?.Add(member);
         if (Volatile.Read(ref _state) == Leased && ReferenceEquals(IsolationScope.Current, _owner))
         {
             return;
@@ -67,9 +71,13 @@ public abstract class IsolatedAgent : IAgent
         _monitor = scope.Monitor;
         _lastContext = scope.Context;
         _lastMode = scope.Mode;
+        _accesses = scope.IsTracked ? scope.Monitor.Leaks.CreateAccessRecords() : null;
         Interlocked.Increment(ref _lease);
         Volatile.Write(ref _state, Leased);
     }
+
+    /// <summary>Gets the last accesses of the current (or last) lease, when its scope is tracked by leak detection.</summary>
+    internal AccessRecords? Accesses => _accesses;
 
     internal void Detach(bool returnedToPool)
     {

@@ -17,6 +17,9 @@ public static partial class IsolationServiceCollectionExtensions
     /// <summary>The sub-section of the <c>Isolation</c> section that <see cref="IsolatedRunnerOptions"/> bind from: <c>Runner</c>.</summary>
     public const string RunnerSectionName = "Runner";
 
+    /// <summary>The sub-section of the <c>Isolation</c> section that <see cref="EventDeliveryOptions"/> bind from: <c>Events</c>.</summary>
+    public const string EventsSectionName = "Events";
+
     /// <summary>
     /// Adds the isolation runtime: <see cref="IIsolationScopeFactory"/>, <see cref="IsolationMonitor"/>, metrics
     /// (meter <c>Isolation</c>) and validated <see cref="IsolationOptions"/> with their defaults. Safe to call more than once.
@@ -49,7 +52,14 @@ public static partial class IsolationServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Adds the isolation runtime with options bound from <paramref name="configuration"/> (typically the <c>Isolation</c> section).</summary>
+    /// <summary>
+    /// Adds the isolation runtime with options bound from <paramref name="configuration"/> (typically the <c>Isolation</c>
+    /// section): <see cref="IsolationOptions"/> from the section itself, <see cref="IsolatedRunnerOptions"/> from its
+    /// <c>Runner</c> sub-section and <see cref="EventDeliveryOptions"/> from its <c>Events</c> sub-section. A value that cannot
+    /// be read (an unknown name, a non-number, a malformed time span) or an unknown key is an
+    /// <see cref="OptionsValidationException"/> at startup, one line per problem naming the key, the value and what is accepted.
+    /// Other sub-sections (<c>Isolation:Redis</c>, an application's own) are left to whoever binds them.
+    /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section to bind, e.g. <c>builder.Configuration.GetSection("Isolation")</c>.</param>
     /// <returns>The service collection.</returns>
@@ -58,9 +68,19 @@ public static partial class IsolationServiceCollectionExtensions
         Guard.NotNull(services);
         Guard.NotNull(configuration);
         AddCore(services);
-        services.Configure<IsolationOptions>(configuration);
-        services.Configure<IsolatedRunnerOptions>(configuration.GetSection(RunnerSectionName));
+        Bind(services, configuration, IsolationConfigurationSchemas.Isolation);
+        Bind(services, configuration.GetSection(RunnerSectionName), IsolationConfigurationSchemas.Runner);
+        Bind(services, configuration.GetSection(EventsSectionName), IsolationConfigurationSchemas.Events);
         return services;
+    }
+
+    private static void Bind<TOptions>(IServiceCollection services, IConfiguration section, OptionsSchema<TOptions> schema)
+        where TOptions : class, new()
+    {
+        var binding = new ConfigurationOptions<TOptions>(section, schema);
+        services.AddSingleton<IConfigureOptions<TOptions>>(binding);
+        services.AddSingleton<IValidateOptions<TOptions>>(binding);
+        services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(section));
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ internal sealed class IsolationMetrics
     private readonly Histogram<double> _scopeDuration;
     private readonly Histogram<double> _agentCreation;
     private readonly Counter<long> _violations;
+    private readonly Counter<long> _scopesFinished;
+    private readonly Counter<long> _scopesViolated;
 
     public IsolationMetrics(IMeterFactory meterFactory, IsolationMonitor monitor)
     {
@@ -25,6 +27,10 @@ internal sealed class IsolationMetrics
             IsolationTelemetry.AgentCreationDuration, unit: "s", description: "How long creating or renting one agent took.");
         _violations = Meter.CreateCounter<long>(
             IsolationTelemetry.Violations, unit: "{violation}", description: "Isolation violations and leaks detected, by kind.");
+        _scopesFinished = Meter.CreateCounter<long>(
+            IsolationTelemetry.ScopesFinished, unit: "{scope}", description: "Isolation scopes that ended: the isolation score's denominator.");
+        _scopesViolated = Meter.CreateCounter<long>(
+            IsolationTelemetry.ScopesViolated, unit: "{scope}", description: "Isolation scopes counted as violated, when they ended or when a violation of theirs was found later: the isolation score's numerator of failures.");
         Meter.CreateObservableGauge(
             IsolationTelemetry.Score, monitor.GetScore, unit: "1", description: "Share of finished isolation scopes that had no violation (0 to 1).");
     }
@@ -45,6 +51,19 @@ internal sealed class IsolationMetrics
                 new KeyValuePair<string, object?>(IsolationTelemetry.RunStatusTag, status));
         }
     }
+
+    /// <summary>Counts a scope that ended, and whether it was violated by then.</summary>
+    public void ScopeCounted(bool violated)
+    {
+        _scopesFinished.Add(1);
+        if (violated)
+        {
+            _scopesViolated.Add(1);
+        }
+    }
+
+    /// <summary>Counts a scope that had ended clean and was found violated afterwards.</summary>
+    public void ScopeViolatedLate() => _scopesViolated.Add(1);
 
     public void AgentCreated(string agentType, bool pooled, double seconds) =>
         _agentCreation.Record(

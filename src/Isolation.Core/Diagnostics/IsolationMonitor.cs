@@ -150,9 +150,15 @@ public sealed class IsolationMonitor
         {
             Interlocked.Increment(ref _scopesWithViolations);
         }
+
+        Metrics.ScopeCounted(hadViolations);
     }
 
-    internal void FinishedScopeBecameDirty() => Interlocked.Increment(ref _scopesWithViolations);
+    internal void FinishedScopeBecameDirty()
+    {
+        Interlocked.Increment(ref _scopesWithViolations);
+        Metrics.ScopeViolatedLate();
+    }
 
     private void Raise(EventHandler<IsolationViolationEventArgs>? handlers, IsolationViolation violation, string eventName)
     {

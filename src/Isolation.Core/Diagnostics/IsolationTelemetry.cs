@@ -42,8 +42,17 @@ public static class IsolationTelemetry
     /// <summary>Events that were not delivered (counter), tagged with <see cref="DropReasonTag"/>.</summary>
     public const string EventsDropped = "isolation.events.dropped";
 
+    /// <summary>Event connections refused instead of registered (counter), tagged with <see cref="DropReasonTag"/> (<c>connection_limit</c>).</summary>
+    public const string ConnectionsRefused = "isolation.connections.refused";
+
     /// <summary>Share of finished scopes that had no violation, from 0 to 1 (observable gauge).</summary>
     public const string Score = "isolation.score";
+
+    /// <summary>Counter <c>isolation.scopes.finished</c>: scopes that ended (the score's denominator, for windowed scores).</summary>
+    public const string ScopesFinished = "isolation.scopes.finished";
+
+    /// <summary>Counter <c>isolation.scopes.violated</c>: scopes counted as violated, at their end or when found later.</summary>
+    public const string ScopesViolated = "isolation.scopes.violated";
 
     /// <summary>Tag: how a run or scope ended (<c>completed</c>, <c>failed</c>, <c>timed_out</c>, <c>cancelled</c>, <c>rejected</c>).</summary>
     public const string RunStatusTag = "isolation.run.status";

@@ -80,8 +80,11 @@ internal sealed class LeakTracker
 
     public string? CaptureStackTrace() => CapturesStackTraces ? new StackTrace(2, fNeedFileInfo: true).ToString() : null;
 
+    /// <summary>Creates the access records of an agent or session of a tracked scope.</summary>
+    public AccessRecords CreateAccessRecords() => new(_time, CapturesStackTraces);
+
     public ScopeLeakSentinel CreateSentinel(UserExecutionContext context) =>
-        new(_monitor, context, CaptureStackTrace());
+        CaptureStackTrace() is { } trace ? new TracingScopeLeakSentinel(_monitor, context, trace) : new ScopeLeakSentinel(_monitor, context);
 
     /// <summary>Remembers an agent whose scope just ended, to check later that nothing kept it.</summary>
     public void TrackEndedAgent(object agent, string agentType, IsolationScope scope, string? creationStackTrace)
@@ -170,7 +173,7 @@ internal sealed class LeakTracker
                             "Agent {0} created for {1} is still reachable {2:0.#} s after its scope ended, through a full garbage collection. Something long-lived (a static field, a singleton, a cache) keeps a reference to it, so the next request may see this user's state. Do not store agents outside their scope; resolve a new one per request with scope.GetAgent<T>().",
                             entry.AgentType,
                             entry.Scope.Context,
-                            (now - entry.EndedAt).TotalSeconds),
+                            (now - entry.EndedAt).TotalSeconds) + ((agent as IsolatedAgent)?.Accesses?.Format() ?? string.Empty),
                         entry.Scope.Context,
                         otherContext: null,
                         entry.CreationStackTrace));

@@ -36,4 +36,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1208, EventName = "EventSinkFailed", Level = LogLevel.Error,
         Message = "Event sink {SinkType} of connection {ConnectionId} threw from TryWrite; the event was dropped for that connection and still delivered to the others. IEventSink.TryWrite must not throw.")]
     public static partial void SinkFailed(ILogger logger, Exception exception, string sinkType, string connectionId);
+
+    [LoggerMessage(EventId = 1209, EventName = "EventConnectionLimitReached", Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} of user '{UserId}' was refused: the user already has {Limit} connections registered (EventDeliveryOptions.MaxConnectionsPerUser). A WebSocket is closed with status 1008 (policy violation).")]
+    public static partial void ConnectionLimitReached(ILogger logger, string connectionId, string userId, int limit);
 }

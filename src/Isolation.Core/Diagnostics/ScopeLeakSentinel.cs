@@ -5,20 +5,22 @@ namespace Isolation.Diagnostics;
 /// <summary>
 /// Owned only by a tracked scope. When the scope becomes unreachable without having been disposed, the sentinel
 /// becomes unreachable with it and its finalizer reports the leak. It holds what the report needs, never the scope
-/// or its resources (which would keep the scope alive and hide the leak).
+/// or its resources (which would keep the scope alive and hide the leak). Two fields (32 bytes): only Paranoid's
+/// subclass also holds the creation stack trace, so a sampled tracked scope costs as little as it can.
 /// </summary>
-internal sealed class ScopeLeakSentinel
+internal class ScopeLeakSentinel
 {
     private readonly IsolationMonitor _monitor;
     private readonly UserExecutionContext _context;
-    private readonly string? _creationStackTrace;
 
-    public ScopeLeakSentinel(IsolationMonitor monitor, UserExecutionContext context, string? creationStackTrace)
+    public ScopeLeakSentinel(IsolationMonitor monitor, UserExecutionContext context)
     {
         _monitor = monitor;
         _context = context;
-        _creationStackTrace = creationStackTrace;
     }
+
+    /// <summary>Gets where the scope was created, when leak detection is Paranoid.</summary>
+    protected virtual string? CreationStackTrace => null;
 
     ~ScopeLeakSentinel()
     {
@@ -33,7 +35,7 @@ internal sealed class ScopeLeakSentinel
                     _context),
                 _context,
                 otherContext: null,
-                _creationStackTrace));
+                CreationStackTrace));
         }
 #pragma warning disable CA1031 // Nothing may escape a finalizer: it would take the process down.
         catch
@@ -46,4 +48,18 @@ internal sealed class ScopeLeakSentinel
 #pragma warning disable CA1816 // Not IDisposable by design: the sentinel's only job is its finalizer, cancelled when the scope is disposed.
     public void Disarm() => GC.SuppressFinalize(this);
 #pragma warning restore CA1816
+}
+
+/// <summary>The sentinel of a Paranoid scope: also where the scope was created.</summary>
+internal sealed class TracingScopeLeakSentinel : ScopeLeakSentinel
+{
+    private readonly string _creationStackTrace;
+
+    public TracingScopeLeakSentinel(IsolationMonitor monitor, UserExecutionContext context, string creationStackTrace)
+        : base(monitor, context)
+    {
+        _creationStackTrace = creationStackTrace;
+    }
+
+    protected override string? CreationStackTrace => _creationStackTrace;
 }

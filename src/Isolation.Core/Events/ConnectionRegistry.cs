@@ -22,6 +22,10 @@ namespace Isolation;
 public sealed class ConnectionRegistry : IConnectionRegistry
 {
     private readonly ConcurrentDictionary<string, UserConnections> _users = new(StringComparer.Ordinal);
+
+    // How many users have a connection of each id (ids are unique per user only): lets SendToConnection tell a connection
+    // of another user (refused as an event leak) from one that is gone, without a scan. Touched on (un)registration only.
+    private readonly ConcurrentDictionary<string, int> _connectionIds = new(StringComparer.Ordinal);
     private int _connectionCount;
 
     internal ConnectionRegistry(EventMetrics metrics, IOptions<EventDeliveryOptions> options, TimeProvider timeProvider)
@@ -61,7 +65,11 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         var connectionId = sink.ConnectionId;
         ValidateId(userId, nameof(IEventSink.UserId));
         ValidateId(connectionId, nameof(IEventSink.ConnectionId));
-        Add(userId, connectionId, sink);
+        if (!TryAdd(userId, connectionId, sink))
+        {
+            ThrowHelper.ThrowInvalidOperation(Refuse(userId, connectionId));
+        }
+
         return new Registration(this, userId, sink);
     }
 
@@ -78,7 +86,12 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         }
 
         var sink = new WebSocketEventSink(this, webSocket, userId, connectionId);
-        Add(userId, connectionId, sink);
+        if (!TryAdd(userId, connectionId, sink))
+        {
+            sink.StartRefused(Refuse(userId, connectionId));
+            return sink;
+        }
+
         sink.Start(new Registration(this, userId, sink), connectionAborted);
         return sink;
     }
@@ -120,6 +133,81 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         }
 
         return new EventDeliveryResult(delivered, leaks);
+    }
+
+    /// <summary>
+    /// Sends one event to one connection of this process, without a scope: for what a connection handler tells the
+    /// connection itself (that it is registered, that a message it sent was malformed), which is no run of work, so it
+    /// neither opens a scope nor counts in the isolation score. The envelope is stamped here: <paramref name="userId"/>,
+    /// <paramref name="connectionId"/>, <paramref name="runId"/> (a new id when <see langword="null"/>), sequence 0 (it
+    /// belongs to no run's sequence) and the time from the registered <see cref="System.TimeProvider"/>.
+    /// </summary>
+    /// <remarks>
+    /// The owner check applies as for every event: when <paramref name="connectionId"/> is registered, but not by
+    /// <paramref name="userId"/>, the event is refused, reported as <see cref="ViolationKind.EventLeak"/> and counted on
+    /// <c>isolation.events.dropped</c> (<c>event_leak</c>); a custom sink whose <see cref="IEventSink.UserId"/> is no longer
+    /// <paramref name="userId"/> refuses it the same way. A connection id that nobody has registered (the connection is
+    /// gone) drops it as <c>no_connection</c>. Never waits and never throws because the connection failed.
+    /// </remarks>
+    /// <param name="userId">The user who owns the connection (the authenticated user of the connection handler).</param>
+    /// <param name="connectionId">The connection, as registered.</param>
+    /// <param name="type">The event type, e.g. <c>ready</c>.</param>
+    /// <param name="payload">The payload, serialized as JSON with its runtime type; may be <see langword="null"/>.</param>
+    /// <param name="runId">The run the event is about, if any (e.g. a run id the client sent twice).</param>
+    /// <returns>1 delivered when the connection queued it; 1 refused when it was refused as another user's event.</returns>
+    /// <exception cref="ArgumentException">An identifier or the type is null, empty or white space.</exception>
+    /// <example>
+    /// <code>
+    /// var sink = registry.RegisterWebSocket(socket, userId, connectionId, http.RequestAborted);
+    /// connections.SendToConnection(userId, connectionId, "ready", new { userId, connectionId });
+    /// </code>
+    /// </example>
+    public EventDeliveryResult SendToConnection(string userId, string connectionId, string type, object? payload, string? runId = null)
+    {
+        ValidateId(userId, nameof(userId));
+        ValidateId(connectionId, nameof(connectionId));
+        if (string.IsNullOrWhiteSpace(type))
+        {
+            ThrowHelper.ThrowArgument(
+                "An event type must not be null, empty or white space. Use an application-defined name such as 'ready' or one of AgentEventTypes.",
+                nameof(type));
+        }
+
+        if (runId is not null && string.IsNullOrWhiteSpace(runId))
+        {
+            ThrowHelper.ThrowArgument("A run id must not be empty or white space; pass null when the event is about no run.", nameof(runId));
+        }
+
+        var envelope = new EventEnvelope(userId, connectionId, runId ?? RunIds.New(), 0, TimeProvider.GetUtcNow(), type, payload, trusted: true);
+        IEventSink? target = null;
+        if (_users.TryGetValue(userId, out var connections))
+        {
+            foreach (var sink in Volatile.Read(ref connections.Sinks))
+            {
+                if (string.Equals(sink.ConnectionId, connectionId, StringComparison.Ordinal))
+                {
+                    target = sink;
+                    break;
+                }
+            }
+        }
+
+        if (target is null)
+        {
+            if (_connectionIds.ContainsKey(connectionId))
+            {
+                // Registered, by somebody else: the caller named another user's connection.
+                Metrics.RefuseLeakToConnection(envelope, connectionId);
+                return new EventDeliveryResult(0, 1);
+            }
+
+            Metrics.Dropped(EventDropReasons.NoConnection, envelope);
+            return default;
+        }
+
+        var leaks = 0;
+        var delivered = target is WebSocketEventSink webSocketSink ? webSocketSink.TryWrite(envelope) : WriteCustom(target, envelope, ref leaks);
+        return new EventDeliveryResult(delivered ? 1 : 0, leaks);
     }
 
     /// <summary>
@@ -183,6 +271,7 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         }
 
         Interlocked.Decrement(ref _connectionCount);
+        ForgetConnectionId(sink.ConnectionId);
     }
 
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reflection is only used when JsonSerializer.IsReflectionEnabledByDefault is true, which trimmed and AOT applications turn off.")]
@@ -250,7 +339,20 @@ public sealed class ConnectionRegistry : IConnectionRegistry
         }
     }
 
-    private void Add(string userId, string connectionId, IEventSink sink)
+    /// <summary>Counts and logs a registration refused by <see cref="EventDeliveryOptions.MaxConnectionsPerUser"/>; returns the reason to show.</summary>
+    private string Refuse(string userId, string connectionId)
+    {
+        var limit = Options.MaxConnectionsPerUser;
+        Metrics.ConnectionRefused(ConnectionRefusalReasons.ConnectionLimit);
+        Log.ConnectionLimitReached(Metrics.Logger, connectionId, userId, limit);
+        return string.Format(
+            System.Globalization.CultureInfo.InvariantCulture,
+            "Too many connections: at most {0} per user. Close another connection first.",
+            limit);
+    }
+
+    /// <summary>Adds the sink under its user; false when the user already has <see cref="EventDeliveryOptions.MaxConnectionsPerUser"/> connections.</summary>
+    private bool TryAdd(string userId, string connectionId, IEventSink sink)
     {
         while (true)
         {
@@ -274,6 +376,11 @@ public sealed class ConnectionRegistry : IConnectionRegistry
                     }
                 }
 
+                if (sinks.Length >= Options.MaxConnectionsPerUser)
+                {
+                    return false;
+                }
+
                 var copy = new IEventSink[sinks.Length + 1];
                 Array.Copy(sinks, copy, sinks.Length);
                 copy[sinks.Length] = sink;
@@ -281,12 +388,26 @@ public sealed class ConnectionRegistry : IConnectionRegistry
             }
 
             Interlocked.Increment(ref _connectionCount);
+            _connectionIds.AddOrUpdate(connectionId, 1, static (_, users) => users + 1);
             if (Metrics.Logger.IsEnabled(LogLevel.Debug))
             {
                 Log.ConnectionRegistered(Metrics.Logger, connectionId, userId);
             }
 
-            return;
+            return true;
+        }
+    }
+
+    private void ForgetConnectionId(string connectionId)
+    {
+        while (_connectionIds.TryGetValue(connectionId, out var users))
+        {
+            if (users <= 1
+                ? _connectionIds.TryRemove(new KeyValuePair<string, int>(connectionId, users))
+                : _connectionIds.TryUpdate(connectionId, users - 1, users))
+            {
+                return;
+            }
         }
     }
 

@@ -24,6 +24,8 @@ public sealed class EventDeliveryOptions
     internal const EventQueueFullMode DefaultQueueFullMode = EventQueueFullMode.DropOldest;
     internal static readonly TimeSpan DefaultSendTimeout = TimeSpan.FromSeconds(10);
     internal static readonly TimeSpan MaxSendTimeout = TimeSpan.FromMinutes(10);
+    internal const int DefaultMaxConnectionsPerUser = 16;
+    internal const int MaxMaxConnectionsPerUser = 10_000;
 
     /// <summary>Gets or sets how many events wait for one connection before <see cref="QueueFullMode"/> applies. From 1 to 100,000.</summary>
     /// <value>The default value is 256.</value>
@@ -39,6 +41,16 @@ public sealed class EventDeliveryOptions
     /// </summary>
     /// <value>The default value is 10 seconds.</value>
     public TimeSpan SendTimeout { get; set; } = DefaultSendTimeout;
+
+    /// <summary>
+    /// Gets or sets how many connections one user may have registered at once, so that one user cannot hold any number of
+    /// sockets (each with its own queue) on the server. A registration beyond it is refused: a WebSocket is closed with status
+    /// 1008 (policy violation) and a reason that names the limit, a custom sink's <see cref="IConnectionRegistry.Register"/>
+    /// throws <see cref="InvalidOperationException"/>; either way the refusal is logged and counted on
+    /// <c>isolation.connections.refused</c> (reason <c>connection_limit</c>). From 1 to 10,000.
+    /// </summary>
+    /// <value>The default value is 16.</value>
+    public int MaxConnectionsPerUser { get; set; } = DefaultMaxConnectionsPerUser;
 
     /// <summary>
     /// Gets or sets the resolver of payload types, tried before the library's own (which knows strings, numbers, booleans,

@@ -36,6 +36,15 @@ internal sealed class EventDeliveryOptionsValidator : IValidateOptions<EventDeli
                 EventDeliveryOptions.MaxSendTimeout));
         }
 
+        if (options.MaxConnectionsPerUser < 1 || options.MaxConnectionsPerUser > EventDeliveryOptions.MaxMaxConnectionsPerUser)
+        {
+            (failures ??= []).Add(string.Format(
+                CultureInfo.InvariantCulture,
+                "EventDeliveryOptions.MaxConnectionsPerUser (Isolation:Events:MaxConnectionsPerUser) is {0}; it must be from 1 to {1} connections per user.",
+                options.MaxConnectionsPerUser,
+                EventDeliveryOptions.MaxMaxConnectionsPerUser));
+        }
+
         return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

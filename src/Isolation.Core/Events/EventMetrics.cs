@@ -21,6 +21,7 @@ internal sealed class EventMetrics
     private static readonly KeyValuePair<string, object?> SinkRejectedTag = Tag(EventDropReasons.SinkRejected);
 
     private readonly Counter<long> _dropped;
+    private readonly Counter<long> _refused;
     private long _droppedTotal;
 
     public EventMetrics(IsolationMonitor monitor)
@@ -30,6 +31,10 @@ internal sealed class EventMetrics
             IsolationTelemetry.EventsDropped,
             unit: "{event}",
             description: "Agent events that were not delivered to a connection, by reason.");
+        _refused = monitor.Metrics.Meter.CreateCounter<long>(
+            IsolationTelemetry.ConnectionsRefused,
+            unit: "{connection}",
+            description: "Event connections that were refused instead of registered, by reason.");
     }
 
     public IsolationMonitor Monitor { get; }
@@ -48,6 +53,9 @@ internal sealed class EventMetrics
             Log.EventDropped(Logger, envelope.Type, envelope.Sequence, envelope.RunId, envelope.UserId, reason);
         }
     }
+
+    /// <summary>Counts a connection the registry refused (see <see cref="ConnectionRefusalReasons"/>).</summary>
+    public void ConnectionRefused(string reason) => _refused.Add(1, Tag(reason));
 
     /// <summary>Counts an event that was never stamped into an envelope (its run had ended); allocates nothing unless debug logging is on.</summary>
     public void DroppedBeforeStamp(string reason, UserExecutionContext context, string type)
@@ -81,6 +89,28 @@ internal sealed class EventMetrics
             message,
             new UserExecutionContext(envelope.UserId, envelope.ConnectionId, envelope.RunId),
             OwnerContext(sink),
+            creationStackTrace: null));
+        Dropped(EventDropReasons.EventLeak, envelope);
+    }
+
+    /// <summary>
+    /// Refuses an envelope sent to a connection id that another user registered (<see cref="ConnectionRegistry.SendToConnection"/>):
+    /// reported as <see cref="ViolationKind.EventLeak"/> and counted as dropped, like <see cref="RefuseLeak"/>.
+    /// </summary>
+    public void RefuseLeakToConnection(EventEnvelope envelope, string connectionId)
+    {
+        var message = string.Format(
+            CultureInfo.InvariantCulture,
+            "Event '{0}' of user '{1}' was sent to connection {2}, which user '{1}' has not registered: it belongs to another user. It was refused and not sent. Send to a connection only the user id it was registered with (the connection handler's authenticated user).",
+            envelope.Type,
+            envelope.UserId,
+            connectionId);
+        Monitor.Report(new IsolationViolation(
+            ViolationKind.EventLeak,
+            typeof(ConnectionRegistry).FullName!,
+            message,
+            new UserExecutionContext(envelope.UserId, envelope.ConnectionId, envelope.RunId),
+            otherContext: null,
             creationStackTrace: null));
         Dropped(EventDropReasons.EventLeak, envelope);
     }

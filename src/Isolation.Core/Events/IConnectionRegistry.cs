@@ -39,6 +39,7 @@ public interface IConnectionRegistry
     /// <param name="sink">The connection's sink.</param>
     /// <returns>The registration; disposing it removes the connection (idempotent).</returns>
     /// <exception cref="ArgumentException">The sink's user or connection id is empty, or the user already has a connection with that id.</exception>
+    /// <exception cref="InvalidOperationException">The user already has <see cref="EventDeliveryOptions.MaxConnectionsPerUser"/> connections (counted on <c>isolation.connections.refused</c>).</exception>
     IDisposable Register(IEventSink sink);
 
     /// <summary>
@@ -54,6 +55,10 @@ public interface IConnectionRegistry
     /// <see cref="EventDeliveryOptions"/>) and one send in flight. The connection is removed when the returned sink is
     /// disposed, when <paramref name="connectionAborted"/> is cancelled, when a send fails or times out, or when the queue
     /// overflows with <see cref="EventQueueFullMode.CloseConnection"/>. The caller keeps reading the socket and closes it.
+    /// When the user already has <see cref="EventDeliveryOptions.MaxConnectionsPerUser"/> connections, the connection is
+    /// refused: the returned sink is not registered and closes the socket with status 1008 (policy violation) and a reason
+    /// that names the limit, so the caller's read loop sees the close; the refusal is logged and counted on
+    /// <c>isolation.connections.refused</c>.
     /// </summary>
     /// <param name="webSocket">An open WebSocket, e.g. from <c>HttpContext.WebSockets.AcceptWebSocketAsync()</c>.</param>
     /// <param name="userId">The authenticated user who owns the connection.</param>

@@ -18,7 +18,8 @@ namespace Isolation;
 /// token fires, when a send fails or exceeds <see cref="EventDeliveryOptions.SendTimeout"/> (the socket is then aborted),
 /// or when the queue overflows with <see cref="EventQueueFullMode.CloseConnection"/>; at the latest, when the next event
 /// finds the socket no longer open. Events still queued then are dropped and counted. The sink never closes the socket gracefully: the code that accepted it keeps reading it and
-/// closes it.
+/// closes it. The one exception is a connection the registry refuses (<see cref="EventDeliveryOptions.MaxConnectionsPerUser"/>):
+/// its sink closes the socket with status 1008 (policy violation) and a reason naming the limit, and never joins the registry.
 /// </remarks>
 public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
 {
@@ -126,6 +127,33 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
         }
 
         _completion = RunAsync();
+    }
+
+    /// <summary>
+    /// Instead of starting the writer, closes the socket with 1008 (policy violation) and <paramref name="reason"/>: the
+    /// registry refused the connection (<see cref="EventDeliveryOptions.MaxConnectionsPerUser"/>). The sink never joins the
+    /// registry and delivers nothing; the code that accepted the socket reads the client's close answer as usual.
+    /// </summary>
+    internal void StartRefused(string reason)
+    {
+        Interlocked.Exchange(ref _stopping, 1);
+        _queue.Writer.TryComplete();
+        _completion = CloseRefusedAsync(reason);
+    }
+
+    private async Task CloseRefusedAsync(string reason)
+    {
+        await Task.Yield();
+        using var timeout = new CancellationTokenSource(_sendTimeout, _registry.TimeProvider);
+        try
+        {
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The client is already gone or does not read: nothing left to tell it.
+            _socket.Abort();
+        }
     }
 
     private void Stop()

@@ -37,6 +37,7 @@ public sealed partial class IsolationScope
                 $"No session pool is registered for '{TypeNames.Of<TSession>()}'. Register it with services.AddIsolatedSession<{typeof(TSession).Name}>((services, ct) => ...) so that every scope opens its own bounded, guarded session.");
         }
 
-        return pool.OpenAsync(this, cancellationToken);
+        // Taken here, synchronously, so a Paranoid trace shows the caller's frames rather than the thread pool's after an await.
+        return pool.OpenAsync(this, IsTracked ? Monitor.Leaks.CaptureStackTrace() : null, cancellationToken);
     }
 }

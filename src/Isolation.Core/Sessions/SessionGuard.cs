@@ -39,6 +39,7 @@ public sealed class SessionGuard<TSession> : IAsyncDisposable, ISessionGuard, IS
     private readonly TSession _session;
     private readonly string? _creationStackTrace;
     private readonly bool _checks;
+    private readonly AccessRecords? _accesses;
     private GuardedDbConnection? _connection;
     private int _state;
     private int _busy;
@@ -50,6 +51,7 @@ public sealed class SessionGuard<TSession> : IAsyncDisposable, ISessionGuard, IS
         _session = session;
         _creationStackTrace = creationStackTrace;
         _checks = owner.Mode != IsolationMode.Off;
+        _accesses = owner.IsTracked ? owner.Monitor.Leaks.CreateAccessRecords() : null;
     }
 
     /// <summary>
@@ -72,6 +74,9 @@ public sealed class SessionGuard<TSession> : IAsyncDisposable, ISessionGuard, IS
 
     /// <summary>Gets a value indicating whether the guard was disposed (by its user or at the end of its scope) and the session returned.</summary>
     public bool IsDisposed => Volatile.Read(ref _state) != Open;
+
+    /// <summary>Gets the last enters of the guard, when its scope is tracked by leak detection.</summary>
+    internal AccessRecords? Accesses => _accesses;
 
     /// <summary>Gets the scope that opened the session.</summary>
     internal IsolationScope Owner => _owner;
@@ -191,7 +196,7 @@ public sealed class SessionGuard<TSession> : IAsyncDisposable, ISessionGuard, IS
                 SessionPool<TSession>.TypeName,
                 _owner.Context,
                 _pool.MaxSessions,
-                typeof(TSession).Name),
+                typeof(TSession).Name) + (_accesses?.Format() ?? string.Empty),
             _owner.Context,
             otherContext: null,
             _creationStackTrace));
@@ -205,6 +210,8 @@ public sealed class SessionGuard<TSession> : IAsyncDisposable, ISessionGuard, IS
             return default;
         }
 
+        // Only guards of tracked scopes keep access records, for their leak report; the others pay this null check.
+        _accesses?.Add(operation);
         if (Volatile.Read(ref _state) == Open)
         {
             if (ReferenceEquals(IsolationScope.Current, _owner) && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)

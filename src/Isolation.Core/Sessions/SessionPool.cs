@@ -68,7 +68,10 @@ internal sealed class SessionPool<TSession>
     /// <summary>Gets how many acquires gave up with <see cref="SessionPoolExhaustedException"/>.</summary>
     public long Timeouts => Interlocked.Read(ref _timeouts);
 
-    public async ValueTask<SessionGuard<TSession>> OpenAsync(IsolationScope scope, CancellationToken cancellationToken)
+    /// <param name="scope">The scope that opens the session.</param>
+    /// <param name="creationStackTrace">Where <c>OpenSessionAsync</c> was called (Paranoid leak detection), captured before any await.</param>
+    /// <param name="cancellationToken">Cancels the wait and the creation.</param>
+    public async ValueTask<SessionGuard<TSession>> OpenAsync(IsolationScope scope, string? creationStackTrace, CancellationToken cancellationToken)
     {
         scope.ThrowIfDisposed(TypeName);
         var start = _time.GetTimestamp();
@@ -109,7 +112,7 @@ internal sealed class SessionPool<TSession>
                     $"The factory registered with AddIsolatedSession<{typeof(TSession).Name}>(factory) returned null for {scope.Context}. It must create and return a new {TypeName} on every call.");
             }
 
-            var guard = new SessionGuard<TSession>(this, scope, session, scope.IsTracked ? Monitor.Leaks.CaptureStackTrace() : null);
+            var guard = new SessionGuard<TSession>(this, scope, session, creationStackTrace);
             _metrics.Acquired(TypeTag, _metrics.AcquireDurationEnabled ? _time.GetElapsedTime(start).TotalSeconds : -1);
             if (!scope.TryAddResource(guard))
             {

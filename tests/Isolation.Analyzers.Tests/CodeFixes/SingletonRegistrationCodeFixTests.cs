@@ -19,7 +19,38 @@ public sealed class SingletonRegistrationCodeFixTests
         """;
 
     [Fact]
-    public async Task Fix_AgentAndSessionSingletons_BecomeScopedIncludingFixAll()
+    public async Task Fix_SessionSingletons_BecomeScopedIncludingFixAll()
+    {
+        await Verifier<SingletonRegistrationAnalyzer>.VerifyFixAsync<SingletonRegistrationCodeFix>(
+            Prefix + """
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    {|ISO101:services.AddSingleton<AppDb>()|};
+                    {|ISO101:services.AddKeyedSingleton<AppDb>("reports")|};
+                    {|ISO101:services.TryAddSingleton<AppDb>()|};
+                    services.Add({|ISO101:ServiceDescriptor.Singleton<AppDb, AppDb>()|});
+                }
+            }
+            """,
+            Prefix + """
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.AddScoped<AppDb>();
+                    services.AddKeyedScoped<AppDb>("reports");
+                    services.TryAddScoped<AppDb>();
+                    services.Add(ServiceDescriptor.Scoped<AppDb, AppDb>());
+                }
+            }
+            """,
+            codeActionIndex: 0);
+    }
+
+    [Fact]
+    public async Task Fix_AgentSingleton_FirstFixIsAddIsolatedAgentIncludingFixAll()
     {
         await Verifier<SingletonRegistrationAnalyzer>.VerifyFixAsync<SingletonRegistrationCodeFix>(
             Prefix + """
@@ -29,38 +60,6 @@ public sealed class SingletonRegistrationCodeFixTests
                 {
                     {|ISO001:services.AddSingleton<TriageAgent>()|};
                     {|ISO001:services.TryAddSingleton<PlannerAgent>()|};
-                    {|ISO101:services.AddSingleton<AppDb>()|};
-                    {|ISO101:services.AddKeyedSingleton<AppDb>("reports")|};
-                    services.Add({|ISO001:ServiceDescriptor.Singleton<TriageAgent, TriageAgent>()|});
-                }
-            }
-            """,
-            Prefix + """
-            public static class Startup
-            {
-                public static void Configure(IServiceCollection services)
-                {
-                    services.AddScoped<TriageAgent>();
-                    services.TryAddScoped<PlannerAgent>();
-                    services.AddScoped<AppDb>();
-                    services.AddKeyedScoped<AppDb>("reports");
-                    services.Add(ServiceDescriptor.Scoped<TriageAgent, TriageAgent>());
-                }
-            }
-            """,
-            codeActionIndex: 0);
-    }
-
-    [Fact]
-    public async Task Fix_AgentSingleton_BecomesAddIsolatedAgentIncludingFixAll()
-    {
-        await Verifier<SingletonRegistrationAnalyzer>.VerifyFixAsync<SingletonRegistrationCodeFix>(
-            Prefix + """
-            public static class Startup
-            {
-                public static void Configure(IServiceCollection services)
-                {
-                    {|ISO001:services.AddSingleton<TriageAgent>()|};
                     {|ISO001:services.AddSingleton<PlannerAgent>(sp => new PlannerAgent())|};
                 }
             }
@@ -71,11 +70,103 @@ public sealed class SingletonRegistrationCodeFixTests
                 public static void Configure(IServiceCollection services)
                 {
                     services.AddIsolatedAgent<TriageAgent>();
+                    services.AddIsolatedAgent<PlannerAgent>();
                     services.AddIsolatedAgent<PlannerAgent>(sp => new PlannerAgent());
                 }
             }
             """,
+            codeActionIndex: 0);
+    }
+
+    [Fact]
+    public async Task Fix_AgentSingletonWithoutTheNamespaceImported_AddIsolatedAgentAddsTheUsing()
+    {
+        const string Agent = """
+            using Isolation;
+            using Microsoft.Extensions.DependencyInjection.Extensions;
+
+            public sealed class TriageAgent : IAgent { }
+
+            """;
+        await Verifier<SingletonRegistrationAnalyzer>.VerifyFixAsync<SingletonRegistrationCodeFix>(
+            Agent + """
+            public static class Startup
+            {
+                public static void Configure(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
+                {
+                    {|ISO001:services.TryAddSingleton<TriageAgent>()|};
+                }
+            }
+            """,
+            """
+            using Isolation;
+            using Microsoft.Extensions.DependencyInjection.Extensions;
+            using Microsoft.Extensions.DependencyInjection;
+
+            public sealed class TriageAgent : IAgent { }
+            public static class Startup
+            {
+                public static void Configure(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
+                {
+                    services.AddIsolatedAgent<TriageAgent>();
+                }
+            }
+            """,
+            codeActionIndex: 0);
+    }
+
+    [Fact]
+    public async Task Fix_AgentSingleton_ScopedFixIsSecondAndNeverAppliedInBatch()
+    {
+        var source = Prefix + """
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    {|ISO001:services.AddSingleton<TriageAgent>()|};
+                    {|ISO001:services.AddSingleton<PlannerAgent>()|};
+                }
+            }
+            """;
+        await Verifier<SingletonRegistrationAnalyzer>.VerifyFixNotInFixAllAsync<SingletonRegistrationCodeFix>(
+            source,
+            Prefix + """
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.AddScoped<TriageAgent>();
+                    services.AddScoped<PlannerAgent>();
+                }
+            }
+            """,
             codeActionIndex: 1);
+    }
+
+    [Fact]
+    public async Task Fix_AgentWithServiceAndImplementationTypes_OnlyScopedFixNotInBatch()
+    {
+        var source = Prefix + """
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.Add({|ISO001:ServiceDescriptor.Singleton<TriageAgent, TriageAgent>()|});
+                }
+            }
+            """;
+        await Verifier<SingletonRegistrationAnalyzer>.VerifyFixNotInFixAllAsync<SingletonRegistrationCodeFix>(
+            source,
+            Prefix + """
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services)
+                {
+                    services.Add(ServiceDescriptor.Scoped<TriageAgent, TriageAgent>());
+                }
+            }
+            """,
+            codeActionIndex: 0);
     }
 
     [Fact]

@@ -1,10 +1,9 @@
-using System.Globalization;
 using Isolation.Analyzers.Tests.Infrastructure;
 
 namespace Isolation.Analyzers.Tests.EndToEnd;
 
 /// <summary>
-/// Packs Isolation.Core into a temporary folder feed and builds a consumer that references only that package: the
+/// Takes Isolation.Core packed into a temporary folder feed (<see cref="PackedFeed"/>) and builds a consumer that references only that package: the
 /// analyzers arrive with it, bad code fails the build with exactly the expected ISO diagnostics, good code builds.
 /// Restore is offline: the feed folder for Isolation.Core, the machine's package folder (as a fallback folder) for the rest.
 /// </summary>
@@ -81,34 +80,17 @@ public sealed class PackageConsumerTests : IDisposable
         }
         """;
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "isolation-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string _root = TempFolders.Create("isolation-e2e");
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A build server may still hold a file for a moment; the temp folder is cleaned by the OS.
-        }
-    }
+    public void Dispose() => TempFolders.Delete(_root);
 
     [Fact]
     public async Task Build_ConsumerOfPackedIsolationCore_FailsOnBadCodeAndSucceedsOnGoodCode()
     {
-        var version = "0.0.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
-        var feed = Path.Combine(_root, "feed");
+        var packed = await PackedFeed.GetAsync();
+        var (feed, version) = (packed.Folder, packed.Version);
         var consumer = Path.Combine(_root, "consumer");
         Directory.CreateDirectory(consumer);
-
-        var pack = await DotNetCli.RunAsync(
-            Repository.Root,
-            "pack", Path.Combine("src", "Isolation.Core", "Isolation.Core.csproj"),
-            "--no-build", "-c", DotNetCli.Configuration, "-o", feed, "-p:PackageVersion=" + version, "-p:IncludeSymbols=false", "-nr:false");
-        Assert.True(pack.ExitCode == 0, "pack failed:\n" + pack.Output);
-        Assert.True(File.Exists(Path.Combine(feed, $"Isolation.Core.{version}.nupkg")), pack.Output);
 
         WriteConsumer(consumer, feed, version);
         File.WriteAllText(Path.Combine(consumer, "Code.cs"), BadCode);

@@ -16,6 +16,29 @@ internal static partial class DotNetCli
 
     public static async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, params string[] arguments)
     {
+        var start = StartInfo(workingDirectory, arguments);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start 'dotnet'.");
+        var output = new StringBuilder();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(Limit);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'dotnet {string.Join(' ', arguments)}' in '{workingDirectory}' did not finish within {Limit.TotalMinutes} minutes.");
+        }
+
+        output.Append(await stdout).Append(await stderr);
+        return (process.ExitCode, output.ToString());
+    }
+
+    /// <summary>A <c>dotnet</c> child process with redirected output and the test host's MSBuild variables removed.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] arguments)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -41,24 +64,7 @@ internal static partial class DotNetCli
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start 'dotnet'.");
-        var output = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'dotnet {string.Join(' ', arguments)}' in '{workingDirectory}' did not finish within {Limit.TotalMinutes} minutes.");
-        }
-
-        output.Append(await stdout).Append(await stderr);
-        return (process.ExitCode, output.ToString());
+        return start;
     }
 
     /// <summary>The distinct ISO diagnostics in build output, as <c>file:line:id</c> (file name only).</summary>

@@ -48,6 +48,27 @@ internal static class Verifier<TAnalyzer>
         return test.RunAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>A fix applied one diagnostic at a time gives <paramref name="fixedSource"/>, and Fix All changes nothing.</summary>
+    public static Task VerifyFixNotInFixAllAsync<TCodeFix>(string source, string fixedSource, int codeActionIndex)
+        where TCodeFix : CodeFixProvider, new()
+    {
+        var test = new CodeFixTest<TCodeFix>
+        {
+            TestCode = source,
+            FixedCode = fixedSource,
+            BatchFixedCode = source,
+            CodeActionIndex = codeActionIndex,
+            NumberOfFixAllIterations = 0,
+            NumberOfFixAllInDocumentIterations = 0,
+            NumberOfFixAllInProjectIterations = 0,
+        };
+        Configure(test.TestState, editorConfig: null);
+        Configure(test.FixedState, editorConfig: null);
+        Configure(test.BatchFixedState, editorConfig: null);
+        test.BatchFixedState.MarkupHandling = MarkupMode.Allow;
+        return test.RunAsync(TestContext.Current.CancellationToken);
+    }
+
     private static void Configure(SolutionState state, string? editorConfig)
     {
         state.Sources.Add((Stubs.FileName, Stubs.Source));

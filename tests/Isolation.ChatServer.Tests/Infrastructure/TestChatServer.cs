@@ -35,7 +35,12 @@ internal sealed class TestChatServer : IAsyncDisposable
 
     public ActiveRuns Runs => Services.GetRequiredService<ActiveRuns>();
 
-    public static async Task<TestChatServer> StartAsync(IDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default)
+    public static Task<TestChatServer> StartAsync(IDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default) =>
+        StartAsync(settings, configure: null, cancellationToken);
+
+    /// <summary>Starts a server; <paramref name="configure"/> runs last on the builder (e.g. to collect its logs).</summary>
+    public static async Task<TestChatServer> StartAsync(
+        IDictionary<string, string?>? settings, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "chatserver-test-" + Guid.NewGuid().ToString("N")[..12]);
         var builder = ChatServerApp.CreateBuilder([], b =>
@@ -58,6 +63,7 @@ internal sealed class TestChatServer : IAsyncDisposable
             }
 
             b.Configuration.AddInMemoryCollection(values);
+            configure?.Invoke(b);
         });
         var app = ChatServerApp.Build(builder);
         await app.StartAsync(cancellationToken);

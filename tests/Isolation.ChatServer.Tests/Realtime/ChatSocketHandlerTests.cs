@@ -27,10 +27,11 @@ public sealed class ChatSocketHandlerTests
         await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
         var token = await server.LoginAsync("alice", Ct);
 
-        // Keep alice's signature, claim bob: the signature no longer matches the payload.
+        // Keep alice's JWT signature, claim bob: the signature no longer matches the payload.
         var parts = token.Split('.');
-        var payload = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(parts[0]));
-        var forged = System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.Replace("alice", "bob", StringComparison.Ordinal))) + "." + parts[1];
+        var payload = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1]));
+        Assert.Contains("\"sub\":\"alice\"", payload, StringComparison.Ordinal);
+        var forged = parts[0] + "." + System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.Replace("alice", "bob", StringComparison.Ordinal))) + "." + parts[2];
 
         var error = await Assert.ThrowsAsync<WebSocketException>(() => TestSocket.ConnectAsync(server.SocketUri(forged), Ct));
         Assert.Contains("401", error.Message, StringComparison.Ordinal);
@@ -178,6 +179,28 @@ public sealed class ChatSocketHandlerTests
 
         await alice.SendAsync(new { type = "chat", runId = "after", text = "What time is it?" }, Ct);
         Assert.Equal(AgentEventTypes.AgentCompleted, (await alice.RunEventsAsync("after", Ct))[^1].Type);
+    }
+
+    [Fact]
+    public async Task ReadyAndProtocolErrors_SentWithoutAScope_DoNotChangeTheScore()
+    {
+        await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
+        var token = await server.LoginAsync("alice", Ct);
+        var scopesBefore = server.Monitor.FinishedScopes;
+
+        await using var alice = await TestSocket.ConnectAsync(server.SocketUri(token), Ct);
+        var ready = await alice.NextAsync(e => e.Type == "ready", Ct);
+        foreach (var bad in new[] { "not json", "{\"type\":\"shout\"}", "{\"type\":\"cancel\",\"runId\":\"none\"}" })
+        {
+            await alice.SendRawAsync(bad, Ct);
+            var error = await alice.NextAsync(e => e.Type == ChatEventTypes.ProtocolError, Ct);
+            Assert.Equal(0, error.Sequence);
+        }
+
+        Assert.Equal("alice", ready.UserId);
+        Assert.Equal(0, ready.Sequence);
+        Assert.Equal(scopesBefore, server.Monitor.FinishedScopes);
+        Assert.Equal(1d, server.Monitor.GetScore());
     }
 
     [Fact]

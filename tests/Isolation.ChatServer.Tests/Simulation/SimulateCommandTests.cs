@@ -35,6 +35,47 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public async Task RunAsync_NoFailuresInjected_ReportSaysSoAndLeavesTheWarmUpOutOfAgentCreation()
+    {
+        using var output = new StringWriter();
+
+        var exitCode = await SimulateCommand.RunAsync(["--users", "3", "--runs", "6", "--failure-rate", "0"], output, TextWriter.Null, Ct);
+
+        var text = output.ToString();
+        Assert.True(exitCode == SimulateCommand.Held, text);
+        Assert.Contains("injected failures                        none", text, StringComparison.Ordinal);
+        Assert.Contains("clean runs completed                     6/6 (clean: no injected failure)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("slow_client runs completed", text, StringComparison.Ordinal);
+        Assert.Contains("(6 runs)", text, StringComparison.Ordinal);
+
+        // The server's warm-up created the first ChatAgent: counted, but not in the percentiles.
+        Assert.Contains("(6 of 7 agents: the first of each type, JIT warm-up, left out)", text, StringComparison.Ordinal);
+        Assert.Contains("finished scopes without a violation)", text, StringComparison.Ordinal);
+        Assert.Contains("scopes: one per run, one per WebSocket's ready event", text, StringComparison.Ordinal);
+        Assert.Contains("Isolation held. (No failures were injected.)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Injected failures ended their own runs", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" 0.0 ms", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_EveryRunInjected_CleanLatencyIsNotAvailableNotZero()
+    {
+        var options = new SimulationOptions { Users = 4, Runs = 8, FailureRate = 1, Seed = 2 };
+        using var output = new StringWriter();
+
+        var report = await ChatSimulation.RunAsync(options, TextWriter.Null, configure: null, Ct);
+        report.Write(output);
+
+        Assert.True(report.IsolationHeld, string.Join(Environment.NewLine, report.Failures));
+        Assert.Equal(0, report.CleanRuns);
+        Assert.Null(report.CleanP50Ms);
+        var text = output.ToString();
+        Assert.Contains("clean run latency (send → completed)     n/a (no clean run completed)", text, StringComparison.Ordinal);
+        Assert.Contains("clean runs completed                     0/0", text, StringComparison.Ordinal);
+        Assert.Contains("Isolation held. (Injected failures ended their own runs; none reached another user or run.)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_EveryFailureKindInjected_EachEndsItsOwnRunAndNothingElse()
     {
         var options = new SimulationOptions { Users = 12, Runs = 96, FailureRate = 0.6, Seed = 3 };
@@ -97,7 +138,10 @@ public sealed class SimulateCommandTests
     [InlineData(new[] { "--failure-rate", "ten" }, "--failure-rate must be a number from 0 to 1")]
     [InlineData(new[] { "--seed", "x" }, "--seed must be a whole number")]
     [InlineData(new[] { "--users" }, "Option --users needs a value")]
-    [InlineData(new[] { "--speed", "3" }, "Unknown option '--speed'")]
+    [InlineData(new[] { "--users", "--runs", "5" }, "--users must be a whole number from 1 to 2000; got '--runs'.")]
+    [InlineData(new[] { "--seed" }, "Option --seed needs a value: --seed <S>")]
+    [InlineData(new[] { "--speed", "3" }, "Unknown option '--speed'. Options are --users, --runs, --failure-rate, --seed, --transport, --nodes and --redis.")]
+    [InlineData(new[] { "fast" }, "Unknown command or argument 'fast'")]
     public async Task RunAsync_BadOption_ExitCode2WithMessageAndUsage(string[] args, string message)
     {
         using var output = new StringWriter();
@@ -107,33 +151,64 @@ public sealed class SimulateCommandTests
 
         Assert.Equal(SimulateCommand.BadUsage, exitCode);
         Assert.Contains("simulate: " + message, error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("Usage: dotnet run --project samples/ChatServer -- simulate", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Usage:", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dotnet run --project samples/ChatServer -- simulate [options]", error.ToString(), StringComparison.Ordinal);
         Assert.Empty(output.ToString());
     }
 
-    [Fact]
-    public async Task RunAsync_Help_PrintsUsageExitCode0()
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public async Task RunAsync_Help_PrintsUsageExitCode0(string help)
     {
         using var output = new StringWriter();
-        Assert.Equal(0, await SimulateCommand.RunAsync(["--help"], output, TextWriter.Null, Ct));
-        Assert.Contains("--failure-rate R", output.ToString(), StringComparison.Ordinal);
+        using var error = new StringWriter();
+
+        Assert.Equal(0, await SimulateCommand.RunAsync([help], output, error, Ct));
+
+        var text = output.ToString();
+        Assert.Contains("dotnet run --project samples/ChatServer -- simulate [options]", text, StringComparison.Ordinal);
+        Assert.Contains("--users <N>", text, StringComparison.Ordinal);
+        Assert.Contains("--failure-rate <R>", text, StringComparison.Ordinal);
+        Assert.Contains("[default: 0.1]", text, StringComparison.Ordinal);
+        Assert.Contains("2 for bad options", text, StringComparison.Ordinal);
+        Assert.Empty(error.ToString());
     }
 
     [Fact]
-    public void Parse_Defaults_100Users1000RunsTenPercentSeed1()
+    public void Bind_NoOptions_100Users1000RunsTenPercentSeed1()
     {
-        var options = SimulationOptions.Parse([], out var error, out _)!;
-        Assert.Null(error);
-        Assert.Equal(new SimulationOptions { Users = 100, Runs = 1000, FailureRate = 0.1, Seed = 1 }, options);
+        var command = new SimulateCommand();
+        var result = command.Parse([]);
+        Assert.Empty(result.Errors);
+        Assert.Equal(new SimulationOptions { Users = 100, Runs = 1000, FailureRate = 0.1, Seed = 1 }, command.Bind(result));
     }
 
     [Fact]
-    public void Parse_EqualsFormAndUsersOnly_RunsDefaultToTenPerUser()
+    public void Bind_EqualsFormAndUsersOnly_RunsDefaultToTenPerUser()
     {
-        var options = SimulationOptions.Parse(["--users=7", "--seed=-3"], out _, out _)!;
+        var command = new SimulateCommand();
+        var options = command.Bind(command.Parse(["--users=7", "--seed=-3"]));
         Assert.Equal(7, options.Users);
         Assert.Equal(70, options.Runs);
         Assert.Equal(-3, options.Seed);
+    }
+
+    [Fact]
+    public void Bind_EveryOption_TakesItsValue()
+    {
+        var command = new SimulateCommand();
+        var result = command.Parse(["--seed", "-3", "--failure-rate", "0", "--runs", "5", "--users", "2000"]);
+        Assert.Empty(result.Errors);
+        Assert.Equal(new SimulationOptions { Users = 2000, Runs = 5, FailureRate = 0, Seed = -3 }, command.Bind(result));
+    }
+
+    [Fact]
+    public void Bind_ManyUsers_DefaultRunsCappedAtTheMaximum()
+    {
+        var command = new SimulateCommand();
+        Assert.Equal(20_000, command.Bind(command.Parse(["--users", "2000"])).Runs);
+        Assert.Equal(SimulationOptions.MaxRuns, SimulationOptions.DefaultRunsFor(20_000));
     }
 
     [Fact]
@@ -142,6 +217,46 @@ public sealed class SimulateCommandTests
         var options = new SimulationOptions { Users = 5, Runs = 50, FailureRate = 0.5, Seed = 11 };
         Assert.Equal(PlannedRun.CreatePlan(options).SelectMany(p => p), PlannedRun.CreatePlan(options).SelectMany(p => p));
         Assert.NotEqual(PlannedRun.CreatePlan(options).SelectMany(p => p), PlannedRun.CreatePlan(options with { Seed = 12 }).SelectMany(p => p));
+    }
+
+    [Fact]
+    public async Task RunAsync_PostgreSqlUnreachable_ExitCode1WithTheReasonAndNoStackTrace()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        var exitCode = await SimulateCommand.RunAsync(
+            ["--users", "2", "--runs", "2"],
+            output,
+            error,
+            b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Chat"] = "Host=127.0.0.1;Port=1;Username=chat;Password=chat;Database=chat;Timeout=3",
+            }),
+            Ct);
+
+        Assert.Equal(SimulateCommand.Broken, exitCode);
+        var text = error.ToString();
+        Assert.StartsWith("simulate: the simulation could not run: NpgsqlException: Failed to connect to 127.0.0.1:1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text + output, StringComparison.Ordinal);
+        Assert.Single(text.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task RunAsync_BadSigningKey_ExitCode1WithTheSetting()
+    {
+        using var error = new StringWriter();
+
+        var exitCode = await SimulateCommand.RunAsync(
+            ["--users", "2", "--runs", "2"],
+            TextWriter.Null,
+            error,
+            b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Chat:Auth:SigningKey"] = "c2hvcnQ=" }),
+            Ct);
+
+        Assert.Equal(SimulateCommand.Broken, exitCode);
+        Assert.Contains("simulate: the simulation could not run: Chat:Auth:SigningKey has 5 bytes", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -91,7 +91,9 @@ public sealed class SimulateTransportTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exitCode = await SimulateCommand.RunAsync(["--nodes", "3"], output, error, configure: null, Ct, environment: _ => null);
+        ChatSimulation.ReadEnvironment.Value = _ => null; // as if ISOLATION_TEST_REDIS were unset, for this test's flow only
+
+        var exitCode = await SimulateCommand.RunAsync(["--nodes", "3"], output, error, Ct);
 
         Assert.Equal(SimulateCommand.Broken, exitCode);
         Assert.Contains("simulate: --nodes 3 runs 3 server nodes that deliver each other's events through Redis, and no Redis was given.", error.ToString(), StringComparison.Ordinal);
@@ -111,20 +113,23 @@ public sealed class SimulateTransportTests
     }
 
     [Fact]
-    public void Parse_TransportNodesRedis_Read()
+    public void Bind_TransportNodesRedis_Read()
     {
-        var options = SimulationOptions.Parse(["--transport", "SignalR", "--nodes=3", "--redis", "127.0.0.1:6379,password=x"], out var error, out _)!;
+        var command = new SimulateCommand();
 
-        Assert.Null(error);
+        var options = command.Bind(command.Parse(["--transport", "SignalR", "--nodes=3", "--redis", "127.0.0.1:6379,password=x"]));
+
         Assert.Equal(SimulationTransport.SignalR, options.Transport);
         Assert.Equal(3, options.Nodes);
         Assert.Equal("127.0.0.1:6379,password=x", options.Redis);
     }
 
     [Fact]
-    public void Parse_Defaults_WebSocketOneNodeNoRedis()
+    public void Bind_Defaults_WebSocketOneNodeNoRedis()
     {
-        var options = SimulationOptions.Parse([], out _, out _)!;
+        var command = new SimulateCommand();
+
+        var options = command.Bind(command.Parse([]));
 
         Assert.Equal(SimulationTransport.WebSocket, options.Transport);
         Assert.Equal(1, options.Nodes);
@@ -135,7 +140,7 @@ public sealed class SimulateTransportTests
     [InlineData(new[] { "--transport", "grpc" }, "--transport must be websocket or signalr; got 'grpc'.")]
     [InlineData(new[] { "--nodes", "0" }, "--nodes must be a whole number from 1 to 5; got '0'.")]
     [InlineData(new[] { "--nodes", "6" }, "--nodes must be a whole number from 1 to 5; got '6'.")]
-    [InlineData(new[] { "--redis" }, "Option --redis needs a value, e.g. --redis 127.0.0.1:6379.")]
+    [InlineData(new[] { "--redis", " " }, "--redis must be a StackExchange.Redis configuration string; got ' '.")]
     public async Task RunAsync_BadTransportOrNodes_ExitCode2WithMessage(string[] args, string message)
     {
         using var error = new StringWriter();

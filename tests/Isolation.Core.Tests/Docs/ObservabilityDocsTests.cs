@@ -37,7 +37,7 @@ public sealed partial class ObservabilityDocsTests
     [Fact]
     public void LogTable_ListsEveryLoggerMessageEventId()
     {
-        var doc = File.ReadAllText(Path.Combine(QuickStartTests.FindRepositoryRoot(), "docs", "observability.md"));
+        var doc = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "observability.md"));
         var ids = typeof(IsolationMonitor).Assembly.GetTypes()
             .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
             .Select(m => m.GetCustomAttributes(typeof(Microsoft.Extensions.Logging.LoggerMessageAttribute), false).Cast<Microsoft.Extensions.Logging.LoggerMessageAttribute>().SingleOrDefault())
@@ -52,7 +52,7 @@ public sealed partial class ObservabilityDocsTests
 
     private static Dictionary<string, (string Kind, string Unit, string Description)> ReadCatalogue()
     {
-        var doc = File.ReadAllText(Path.Combine(QuickStartTests.FindRepositoryRoot(), "docs", "observability.md"));
+        var doc = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "observability.md"));
         var rows = new Dictionary<string, (string, string, string)>(StringComparer.Ordinal);
         foreach (Match row in CatalogueRow().Matches(doc))
         {

@@ -31,6 +31,35 @@ public sealed class LeakAndScoreTests
     }
 
     [Fact]
+    public async Task ScoreCounters_CountFinishedAndViolatedScopes_IncludingAViolationFoundLate()
+    {
+        await using var host = TestHost.Create(s => s.AddScoped<ScopedDependency>().AddIsolatedAgent<NotesAgent>(), o => o.Mode = IsolationMode.Observe);
+        var meters = host.Provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var finished = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, IsolationTelemetry.MeterName, IsolationTelemetry.ScopesFinished);
+        using var violated = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, IsolationTelemetry.MeterName, IsolationTelemetry.ScopesViolated);
+        NotesAgent agent;
+        await using (var scope = host.CreateScope("alice"))
+        {
+            agent = scope.GetAgent<NotesAgent>();
+        }
+
+        await using (var scope = host.CreateScope("bob"))
+        {
+            scope.ReportViolation(new IsolationViolation(ViolationKind.CrossScopeAccess, "Test.Resource", "found by the application", scope.Context, null));
+        }
+
+        Assert.Equal(2, finished.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(1, violated.GetMeasurementSnapshot().Sum(m => m.Value));
+
+        agent.Add("stale"); // alice's clean scope is found violated after it ended: counted once, now
+        agent.Add("stale again");
+
+        Assert.Equal(2, violated.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(host.Monitor.ScopesWithViolations, violated.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(host.Monitor.FinishedScopes, finished.GetMeasurementSnapshot().Sum(m => m.Value));
+    }
+
+    [Fact]
     public async Task PooledUseAfterReturn_CountsAgainstTheScopeThatRentedIt()
     {
         await using var host = TestHost.Create(s => s.AddIsolatedAgent<PooledNotesAgent>(o => o.UsePool = true), o => o.Mode = IsolationMode.Observe);
