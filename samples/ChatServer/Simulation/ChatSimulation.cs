@@ -2,11 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using ChatServer.Dashboard;
-using ChatServer.Realtime;
 using Isolation;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace ChatServer.Simulation;
 
