@@ -9,6 +9,7 @@ using ChatServer.Rollout;
 using Isolation;
 using Isolation.AgentFramework;
 using Microsoft.Agents.AI;
+using Isolation.Redis;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -82,6 +83,16 @@ public static partial class ChatServerApp
         services.Configure<EventDeliveryOptions>(o => o.PayloadTypeInfoResolver = ChatJsonContext.Default);
         services.AddHealthChecks().AddIsolationHealthCheck();
 
+        // The SignalR transport (/hub/chat): one isolation scope per hub call, each connection registered for its user's events.
+        services.AddSignalR().AddIsolation();
+
+        // More than one node: events reach a user's connections on the other nodes through Redis (docs/multi-node.md).
+        if (!string.IsNullOrEmpty(configuration["Isolation:Redis:Configuration"]))
+        {
+            services.AddRedisEventDelivery(configuration.GetSection("Isolation:Redis"));
+            services.AddHealthChecks().AddIsolationRedisHealthCheck();
+        }
+
         // The model: shared by every run, as a model client is designed to be. Replace this line to use a real one.
         services.AddChatClient(sp => new ScriptedChatClient(sp.GetRequiredService<IOptions<ChatServerOptions>>().Value.ModelLatency));
         services.AddSingleton<ChatTools>();
@@ -133,6 +144,7 @@ public static partial class ChatServerApp
         app.MapGet("/assets/{file}", (string file) => Pages.Serve(file));
         app.MapHealthChecks("/health");
         app.Map(ChatAuthentication.SocketPath, (HttpContext http, ChatSocketHandler handler) => handler.HandleAsync(http));
+        app.MapHub<ChatHub>(ChatAuthentication.HubPath).RequireAuthorization();
 
         app.MapPost("/api/login", async (HttpContext http, ChatTokenService tokens, IOptions<ChatAuthOptions> auth) =>
         {

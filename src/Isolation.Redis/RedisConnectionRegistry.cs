@@ -64,6 +64,14 @@ public sealed class RedisConnectionRegistry : IConnectionRegistry
     public EventDeliveryResult Publish(EventEnvelope envelope)
     {
         ArgumentNullException.ThrowIfNull(envelope);
+
+        // The common case, a user whose connections are all here: the single-node path, nothing queued for Redis. (A user
+        // who has no connection left here counts as no_connection, as on one node: no other node had one either.)
+        if (_backplane.IsLocalOnly(envelope.UserId))
+        {
+            return _local.Publish(envelope);
+        }
+
         var result = default(EventDeliveryResult);
         var hasLocal = _local.GetConnectionCount(envelope.UserId) > 0;
         if (hasLocal)

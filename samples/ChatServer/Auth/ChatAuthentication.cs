@@ -1,14 +1,16 @@
 using System.Security.Claims;
 using ChatServer.Realtime;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.IdentityModel.Tokens;
 
 namespace ChatServer.Auth;
 
 /// <summary>
 /// ASP.NET Core authentication for the sample: JWT bearer tokens issued by <see cref="ChatTokenService"/>, from the
-/// <c>Authorization</c> header, or on <c>/ws</c> from the <c>access_token</c> query parameter (browsers cannot set
-/// headers on a WebSocket), as SignalR does. A refused WebSocket upgrade gets 401 with <c>WWW-Authenticate</c> and one
+/// <c>Authorization</c> header, or on <c>/ws</c> and the SignalR hub <c>/hub/chat</c> from the <c>access_token</c> query
+/// parameter (browsers cannot set headers on a WebSocket), as SignalR does. The hub's user (<c>Context.UserIdentifier</c>)
+/// is the token's <c>sub</c> claim. A refused WebSocket upgrade gets 401 with <c>WWW-Authenticate</c> and one
 /// log line saying why.
 /// </summary>
 public static partial class ChatAuthentication
@@ -16,10 +18,14 @@ public static partial class ChatAuthentication
     /// <summary>The path of the WebSocket endpoint, where the token may come in the query.</summary>
     public const string SocketPath = "/ws";
 
+    /// <summary>The path of the SignalR hub, where SignalR clients send the token in the query.</summary>
+    public const string HubPath = "/hub/chat";
+
     /// <summary>Adds the JWT bearer scheme, checked with <see cref="ChatTokenService.ValidationParameters"/>, and authorization.</summary>
     public static IServiceCollection AddChatAuthentication(this IServiceCollection services)
     {
         services.AddSingleton<ChatTokenService>();
+        services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<ChatTokenService>((options, tokens) =>
         {
@@ -29,7 +35,7 @@ public static partial class ChatAuthentication
             {
                 OnMessageReceived = context =>
                 {
-                    if (context.HttpContext.Request.Path.StartsWithSegments(SocketPath)
+                    if ((context.HttpContext.Request.Path.StartsWithSegments(SocketPath) || context.HttpContext.Request.Path.StartsWithSegments(HubPath))
                         && context.Request.Query["access_token"].ToString() is { Length: > 0 } token)
                     {
                         context.Token = token;
@@ -57,6 +63,12 @@ public static partial class ChatAuthentication
     {
         ArgumentNullException.ThrowIfNull(user);
         return user.Identity?.IsAuthenticated == true ? user.FindFirst(ChatTokenService.UserIdClaim)?.Value : null;
+    }
+
+    /// <summary>SignalR's user of a connection: the token's <c>sub</c> claim, as on <c>/ws</c>.</summary>
+    private sealed class SubjectUserIdProvider : IUserIdProvider
+    {
+        public string? GetUserId(HubConnectionContext connection) => UserIdOf(connection.User);
     }
 
     private static string Reason(Exception? failure) => failure switch

@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
-using ChatServer.Dashboard;
-using ChatServer.Realtime;
+using System.Security.Cryptography;
 using Isolation;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace ChatServer.Simulation;
 
@@ -25,53 +22,91 @@ public static class ChatSimulation
     /// </summary>
     public static TimeSpan RunDeadlineFor(int users) => RunDeadline + TimeSpan.FromMilliseconds(4 * Math.Max(0, users - 500));
 
+    /// <summary>The environment variable that names the Redis of <c>--nodes</c> above 1 when <c>--redis</c> is not given.</summary>
+    public const string RedisVariable = "ISOLATION_TEST_REDIS";
+
+    /// <summary>Replaces the process environment for the current flow only (tests: "as if ISOLATION_TEST_REDIS were unset").</summary>
+    internal static readonly AsyncLocal<Func<string, string?>?> ReadEnvironment = new();
+
+    /// <summary>The Redis the nodes share: <see cref="SimulationOptions.Redis"/>, else <c>ISOLATION_TEST_REDIS</c>; <see langword="null"/> when neither is set.</summary>
+    public static string? RedisFor(SimulationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var redis = options.Redis ?? (ReadEnvironment.Value ?? Environment.GetEnvironmentVariable)(RedisVariable);
+        return string.IsNullOrWhiteSpace(redis) ? null : redis;
+    }
+
     /// <summary>Runs the simulation and returns its report.</summary>
-    /// <param name="options">Users, runs, failure rate, seed and attackers.</param>
+    /// <param name="options">Users, runs, failure rate, seed, attackers, transport and nodes.</param>
     /// <param name="progress">Where progress lines go while it runs.</param>
-    /// <param name="configure">Changes the server's builder after the simulation's settings, e.g. a PostgreSQL connection string in tests.</param>
+    /// <param name="configure">Changes each server's builder after the simulation's settings, e.g. a PostgreSQL connection string in tests.</param>
     /// <param name="cancellationToken">Stops the simulation.</param>
+    /// <exception cref="InvalidOperationException">More than one node, and no Redis to share.</exception>
     public static async Task<SimulationReport> RunAsync(
         SimulationOptions options, TextWriter progress, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
+        var redis = RedisFor(options);
+        if (options.Nodes > 1 && redis is null)
+        {
+            throw new InvalidOperationException(NoRedisMessage(options.Nodes));
+        }
+
         var started = Stopwatch.GetTimestamp();
         var dataDirectory = Path.Combine(Path.GetTempPath(), "chatserver-simulate-" + Guid.NewGuid().ToString("N")[..12]);
+        var nodes = new List<SimulatedNode>();
         try
         {
-            var builder = ChatServerApp.CreateBuilder([], b =>
+            // One node: the server as `dotnet run` starts it. More: the same server N times on one Redis and one database,
+            // with one token key, so a user signed in on one node may connect to any other.
+            var shared = Settings(dataDirectory, RunDeadlineFor(options.Users));
+            var prefix = "chatserver-simulate-" + Guid.NewGuid().ToString("N")[..8];
+            if (options.Nodes > 1)
             {
-                b.Logging.ClearProviders();
-                b.Configuration.AddInMemoryCollection(Settings(dataDirectory, RunDeadlineFor(options.Users)));
-                configure?.Invoke(b);
-            });
-            await using var app = ChatServerApp.Build(builder);
-            await app.StartAsync(cancellationToken);
-            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-            var database = app.Services.GetRequiredService<Data.ChatDatabase>();
+                shared["Chat:Auth:SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+                shared["Isolation:Redis:Configuration"] = redis;
+                shared["Isolation:Redis:EnvironmentPrefix"] = prefix;
+                shared["Isolation:Redis:SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            }
+
+            for (var n = 0; n < options.Nodes; n++)
+            {
+                nodes.Add(await SimulatedNode.StartAsync(n, options.Nodes, shared, configure, cancellationToken));
+            }
+
+            var database = nodes[0].App.Services.GetRequiredService<Data.ChatDatabase>();
+            var where = nodes.Count == 1
+                ? $"server on {nodes[0].Address}"
+                : $"{nodes.Count} nodes on {string.Join(", ", nodes.Select(n => n.Address.ToString()))} sharing Redis";
             await progress.WriteLineAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"simulate: {options.Users} users, {options.Runs} runs, failure rate {options.FailureRate:0.###}, seed {options.Seed}; server on {address}, {database.Provider}"));
+                $"simulate: {options.Users} users, {options.Runs} runs, failure rate {options.FailureRate:0.###}, seed {options.Seed}; {where}, {database.Provider}{(options.Transport == SimulationTransport.SignalR ? ", SignalR" : string.Empty)}"));
 
             // What a leak report names: the agent type and, at Paranoid, where it was created (first frame).
             var leakDetails = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            app.Services.GetRequiredService<IsolationMonitor>().LeakDetected += (_, e) =>
+            foreach (var node in nodes)
             {
-                if (leakDetails.Count < 5)
+                node.Monitor.LeakDetected += (_, e) =>
                 {
-                    var created = e.Violation.CreationStackTrace?.Split('\n', 2)[0].Trim();
-                    leakDetails.Enqueue(e.Violation.Kind.ToTagValue() + " " + e.Violation.ResourceType + " of " + e.Violation.Context + (created is null ? string.Empty : " created " + created));
-                }
-            };
+                    if (leakDetails.Count < 5)
+                    {
+                        var created = e.Violation.CreationStackTrace?.Split('\n', 2)[0].Trim();
+                        leakDetails.Enqueue(e.Violation.Kind.ToTagValue() + " " + e.Violation.ResourceType + " of " + e.Violation.Context + (created is null ? string.Empty : " created " + created));
+                    }
+                };
+            }
+
             // Every violation, to tell the attackers' refused attempts from anything else.
             var violations = new System.Collections.Concurrent.ConcurrentQueue<IsolationViolation>();
-            app.Services.GetRequiredService<IsolationMonitor>().ViolationDetected += (_, e) => violations.Enqueue(e.Violation);
+            nodes.ForEach(n => n.Monitor.ViolationDetected += (_, e) => violations.Enqueue(e.Violation));
             var tally = new SimulationTally();
             var plan = PlannedRun.CreatePlan(options);
             var attacks = PlannedAttack.CreatePlan(options);
-            using var http = new HttpClient { BaseAddress = address };
-            var users = await ConnectAsync(http, address, plan, attacks, tally, cancellationToken);
-            await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {users.Length} users connected ({users.Length * 2} WebSockets) in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s"));
+            using var http = new HttpClient { BaseAddress = nodes[0].Address };
+            var users = await ConnectAsync(http, nodes, options.Transport, plan, attacks, tally, cancellationToken);
+            var kind = options.Transport == SimulationTransport.SignalR ? "SignalR connections" : "WebSockets";
+            await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {users.Length} users connected ({users.Length * 2} {kind}) in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s"));
 
             using var stopProgress = new CancellationTokenSource();
             var progressLoop = ReportProgressAsync(progress, tally, options.Runs, started, stopProgress.Token);
@@ -80,11 +115,10 @@ public static class ChatSimulation
             await progressLoop;
 
             // Drain: abandoned work returns, every connection closes, then the leak checks run on a quiet server.
-            var runs = app.Services.GetRequiredService<ActiveRuns>();
             var idle = true;
             try
             {
-                await runs.WaitForIdleAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+                await Task.WhenAll(nodes.Select(n => n.Runs.WaitForIdleAsync(cancellationToken))).WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
             }
             catch (TimeoutException)
             {
@@ -92,36 +126,43 @@ public static class ChatSimulation
             }
 
             await Task.WhenAll(users.Select(u => u.CloseAsync()));
-            var registry = app.Services.GetRequiredService<IConnectionRegistry>();
-            await WaitUntilAsync(() => registry.ConnectionCount == 0 && runs.Count == 0, TimeSpan.FromSeconds(10), cancellationToken);
+            await WaitUntilAsync(() => nodes.All(n => n.Registry.ConnectionCount == 0 && n.Runs.Count == 0), TimeSpan.FromSeconds(10), cancellationToken);
 
-            var monitor = app.Services.GetRequiredService<IsolationMonitor>();
             // An agent leak is an agent still reachable through a full collection that started after a check saw its
             // grace period over: check, collect, check again.
-            monitor.CheckForLeaks();
+            nodes.ForEach(n => n.Monitor.CheckForLeaks());
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
-            monitor.CheckForLeaks();
+            nodes.ForEach(n => n.Monitor.CheckForLeaks());
 
-            var metrics = app.Services.GetRequiredService<IsolationMetricsAggregator>();
+            var server = new ServerTotals(nodes.Select(n => n.Monitor).ToList(), nodes.Select(n => n.Metrics).ToList());
             var report = SimulationReport.Create(
                 options,
                 users.SelectMany(u => u.Observations).ToList(),
                 users.SelectMany(u => u.Attacks).ToList(),
                 violations,
                 tally,
-                monitor,
-                metrics,
+                server,
                 idle,
-                registry.ConnectionCount,
+                nodes.Sum(n => n.Registry.ConnectionCount),
                 Stopwatch.GetElapsedTime(started),
-                leakDetails);
-            await app.StopAsync(CancellationToken.None);
+                leakDetails,
+                nodes.Count == 1 ? null : CrossNodeCounts.From(nodes.Count, prefix, nodes.Select(n => n.Redis!), server.DroppedByReason));
+            foreach (var node in nodes)
+            {
+                await node.App.StopAsync(CancellationToken.None);
+            }
+
             return report;
         }
         finally
         {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try
             {
@@ -133,6 +174,11 @@ public static class ChatSimulation
             }
         }
     }
+
+    /// <summary>What <c>simulate --nodes</c> says when there is no Redis to share.</summary>
+    public static string NoRedisMessage(int nodes) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"--nodes {nodes} runs {nodes} server nodes that deliver each other's events through Redis, and no Redis was given. Pass --redis <StackExchange.Redis configuration> (e.g. --redis 127.0.0.1:6379,password=secret) or set {RedisVariable} (source .ci/setup.d/30-redis.sh), or run with --nodes 1.");
 
     private static Dictionary<string, string?> Settings(string dataDirectory, TimeSpan deadline) => new()
     {
@@ -154,7 +200,8 @@ public static class ChatSimulation
     };
 
     private static async Task<SimulatedUser[]> ConnectAsync(
-        HttpClient http, Uri address, IReadOnlyList<PlannedRun>[] plan, IReadOnlyList<PlannedAttack> attacks, SimulationTally tally, CancellationToken cancellationToken)
+        HttpClient http, IReadOnlyList<SimulatedNode> nodes, SimulationTransport transport, IReadOnlyList<PlannedRun>[] plan, IReadOnlyList<PlannedAttack> attacks,
+        SimulationTally tally, CancellationToken cancellationToken)
     {
         var users = new SimulatedUser[plan.Length];
         using var gate = new SemaphoreSlim(16);
@@ -167,8 +214,16 @@ public static class ChatSimulation
                 using var login = await http.PostAsJsonAsync("/api/login", new { userId }, cancellationToken);
                 login.EnsureSuccessStatusCode();
                 var token = (await login.Content.ReadFromJsonAsync<ChatServerApp.LoginResponse>(cancellationToken))!.Token;
-                var socketUri = new UriBuilder(address) { Scheme = "ws", Path = "/ws", Query = "access_token=" + Uri.EscapeDataString(token) }.Uri;
-                var user = new SimulatedUser(userId, socketUri, http, token, plan[i], attacks.Where(a => a.Attacker == i), tally);
+
+                // On more than one node, the watch tab is on another node than the main tab, where the user's runs execute.
+                var user = new SimulatedUser(userId, (name, role, onEvent) =>
+                {
+                    var node = (i + (role == "main" ? 1 : 0)) % nodes.Count;
+                    var query = "access_token=" + Uri.EscapeDataString(token);
+                    return transport == SimulationTransport.SignalR
+                        ? new SignalRClientConnection(name, node, new UriBuilder(nodes[node].Address) { Path = "/hub/chat", Query = query }.Uri, onEvent)
+                        : new ClientConnection(name, node, new UriBuilder(nodes[node].Address) { Scheme = "ws", Path = "/ws", Query = query }.Uri, onEvent);
+                }, http, token, plan[i], attacks.Where(a => a.Attacker == i), tally);
                 await user.ConnectAsync(cancellationToken);
                 users[i] = user;
             }

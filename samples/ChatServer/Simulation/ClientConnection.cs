@@ -5,22 +5,27 @@ using System.Text.Json;
 
 namespace ChatServer.Simulation;
 
-/// <summary>One simulated browser tab: a real <see cref="ClientWebSocket"/> and a loop that reads every event it is sent.</summary>
-internal sealed class ClientConnection : IAsyncDisposable
+/// <summary>One simulated browser tab on <c>/ws</c>: a real <see cref="ClientWebSocket"/> and a loop that reads every event it is sent.</summary>
+internal sealed class ClientConnection : ISimulatedConnection
 {
     private readonly ClientWebSocket _socket = new();
-    private readonly Action<ClientConnection, ReceivedEvent> _onEvent;
+    private readonly Uri _uri;
+    private readonly Action<ISimulatedConnection, ReceivedEvent> _onEvent;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _receiving = Task.CompletedTask;
     private volatile bool _slow;
 
-    public ClientConnection(string name, Action<ClientConnection, ReceivedEvent> onEvent)
+    public ClientConnection(string name, int node, Uri uri, Action<ISimulatedConnection, ReceivedEvent> onEvent)
     {
         Name = name;
+        Node = node;
+        _uri = uri;
         _onEvent = onEvent;
     }
 
     public string Name { get; }
+
+    public int Node { get; }
 
     /// <summary>Gets or sets the delay after each message read: a slow client whose server-side queue fills up meanwhile.</summary>
     public TimeSpan ReadDelay { get; set; } = TimeSpan.FromMilliseconds(100);
@@ -34,9 +39,9 @@ internal sealed class ClientConnection : IAsyncDisposable
     public long Received { get; private set; }
 
     /// <summary>Connects and waits for the server's <c>ready</c> event, so no event of this user can miss the connection.</summary>
-    public async Task ConnectAsync(Uri uri, CancellationToken cancellationToken)
+    public async Task ConnectAsync(CancellationToken cancellationToken)
     {
-        await _socket.ConnectAsync(uri, cancellationToken);
+        await _socket.ConnectAsync(_uri, cancellationToken);
         _receiving = ReceiveLoopAsync();
         await _ready.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
     }
@@ -123,7 +128,25 @@ internal sealed class ClientConnection : IAsyncDisposable
         try
         {
             using var document = JsonDocument.Parse(json.ToArray());
-            var root = document.RootElement;
+            return ReceivedEvent.From(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return ReceivedEvent.Unparseable;
+        }
+    }
+}
+
+/// <summary>The parts of an event envelope the simulator checks.</summary>
+internal sealed record ReceivedEvent(string UserId, string? RunId, string Type, long Sequence, string? Status, string? Text)
+{
+    public static ReceivedEvent Unparseable { get; } = new(string.Empty, null, "unparseable", 0, null, null);
+
+    /// <summary>Reads an envelope's JSON (<c>docs/events.md</c>), as either transport delivers it.</summary>
+    public static ReceivedEvent From(JsonElement root)
+    {
+        try
+        {
             string? status = null;
             string? text = null;
             if (root.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object)
@@ -147,12 +170,9 @@ internal sealed class ClientConnection : IAsyncDisposable
                 status,
                 text);
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            return new ReceivedEvent(string.Empty, null, "unparseable", 0, null, null);
+            return Unparseable;
         }
     }
 }
-
-/// <summary>The parts of an event envelope the simulator checks.</summary>
-internal sealed record ReceivedEvent(string UserId, string? RunId, string Type, long Sequence, string? Status, string? Text);

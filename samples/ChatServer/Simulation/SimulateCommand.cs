@@ -22,8 +22,8 @@ internal sealed class SimulateCommand : Command
     /// <summary>Creates the command; <paramref name="configure"/> changes the simulated server (tests use it to plant a bug).</summary>
     public SimulateCommand(Action<WebApplicationBuilder>? configure = null)
         : base("simulate", """
-            Starts the chat server on a free loopback port, drives simulated users over real WebSockets with injected
-            failures, and prints an isolation report. Exit code 0 when isolation held, 1 when it did not (or could not be
+            Starts the chat server on a free loopback port, drives simulated users over real WebSockets (or SignalR)
+            with injected failures, and prints an isolation report. Exit code 0 when isolation held, 1 when it did not (or could not be
             checked: the reason goes to standard error), 2 for bad options.
             """)
     {
@@ -69,6 +69,17 @@ internal sealed class SimulateCommand : Command
             }
         });
 
+        // Transport and nodes (issues 15 and 16).
+        Add(
+            Define("--transport", "T", "websocket (/ws) or signalr (/hub/chat)", "websocket or signalr", Transport, SimulationTransport.WebSocket),
+            (o, v) => o with { Transport = v });
+        Add(
+            Define("--nodes", "N", $"server nodes in this process sharing one Redis, 1 to {SimulationOptions.MaxNodes}", $"a whole number from 1 to {SimulationOptions.MaxNodes}", WholeNumber(1, SimulationOptions.MaxNodes), 1),
+            (o, v) => o with { Nodes = v });
+        Add(
+            Define<string?>("--redis", "CONFIG", $"StackExchange.Redis configuration the nodes share (default: ${ChatSimulation.RedisVariable})", "a StackExchange.Redis configuration string", NonEmpty),
+            (o, v) => o with { Redis = v });
+
         SetAction((result, cancellationToken) => RunAsync(
             Bind(result), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, configure, cancellationToken));
     }
@@ -98,6 +109,13 @@ internal sealed class SimulateCommand : Command
     private static async Task<int> RunAsync(
         SimulationOptions options, TextWriter output, TextWriter error, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
     {
+        if (options.Nodes > 1 && ChatSimulation.RedisFor(options) is null)
+        {
+            // Nothing could be checked without the Redis the nodes share: not held, so 1, with what to do about it.
+            await error.WriteLineAsync("simulate: " + ChatSimulation.NoRedisMessage(options.Nodes));
+            return Broken;
+        }
+
         SimulationReport report;
         try
         {
@@ -160,6 +178,18 @@ internal sealed class SimulateCommand : Command
 
     private static bool Share(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value is >= 0 and <= 1;
+
+    private static bool Transport(string text, out SimulationTransport value)
+    {
+        value = text.ToLowerInvariant() switch { "signalr" => SimulationTransport.SignalR, _ => SimulationTransport.WebSocket };
+        return text.Equals("websocket", StringComparison.OrdinalIgnoreCase) || text.Equals("signalr", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static bool NonEmpty(string text, out string? value)
+    {
+        value = text;
+        return !string.IsNullOrWhiteSpace(text);
+    }
 
     private static bool AnyInteger(string text, out int value) =>
         int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);

@@ -18,7 +18,7 @@ internal sealed class SimulatedUser
 {
     private static readonly TimeSpan TerminalWait = TimeSpan.FromSeconds(30);
 
-    private readonly Uri _socketUri;
+    private readonly ConnectionFactory _connect;
     private readonly IReadOnlyList<PlannedRun> _runs;
     private readonly SimulationTally _tally;
     private readonly ConcurrentDictionary<string, RunObservation> _observations = new(StringComparer.Ordinal);
@@ -26,14 +26,14 @@ internal sealed class SimulatedUser
     private readonly TaskCompletionSource<bool> _conversationStored = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HttpClient _http;
     private readonly string _token;
-    private ClientConnection? _main;
-    private ClientConnection? _watch;
+    private ISimulatedConnection? _main;
+    private ISimulatedConnection? _watch;
     private int _connections;
 
-    public SimulatedUser(string userId, Uri socketUri, HttpClient http, string token, IReadOnlyList<PlannedRun> runs, IEnumerable<PlannedAttack> attacks, SimulationTally tally)
+    public SimulatedUser(string userId, ConnectionFactory connect, HttpClient http, string token, IReadOnlyList<PlannedRun> runs, IEnumerable<PlannedAttack> attacks, SimulationTally tally)
     {
         UserId = userId;
-        _socketUri = socketUri;
+        _connect = connect;
         _http = http;
         _token = token;
         _runs = runs;
@@ -186,14 +186,14 @@ internal sealed class SimulatedUser
         }
     }
 
-    private async Task<ClientConnection> OpenAsync(string role, CancellationToken cancellationToken)
+    private async Task<ISimulatedConnection> OpenAsync(string role, CancellationToken cancellationToken)
     {
-        var connection = new ClientConnection($"{UserId}/{role}#{Interlocked.Increment(ref _connections)}", OnEvent);
-        await connection.ConnectAsync(_socketUri, cancellationToken);
+        var connection = _connect($"{UserId}/{role}#{Interlocked.Increment(ref _connections)}", role, OnEvent);
+        await connection.ConnectAsync(cancellationToken);
         return connection;
     }
 
-    private void OnEvent(ClientConnection connection, ReceivedEvent received)
+    private void OnEvent(ISimulatedConnection connection, ReceivedEvent received)
     {
         _tally.EventReceived();
         if (!string.Equals(received.UserId, UserId, StringComparison.Ordinal))
@@ -225,6 +225,9 @@ internal sealed class SimulatedUser
         }
 
         var isWatch = connection.Name.Contains("/watch", StringComparison.Ordinal);
+
+        // A run executes on the node of the main tab that sent it: an event on a tab of another node crossed through Redis.
+        _tally.RunEventReceived(crossedNodes: connection.Node != _main?.Node);
         if (received.Type is AgentEventTypes.AgentStarted or AgentEventTypes.ToolExecuting)
         {
             observation.Started.TrySetResult();
@@ -258,7 +261,7 @@ internal sealed class SimulatedUser
         }
     }
 
-    private static void OnAttackEvent(ClientConnection connection, AttackObservation attack, ReceivedEvent received)
+    private static void OnAttackEvent(ISimulatedConnection connection, AttackObservation attack, ReceivedEvent received)
     {
         if (received.Type == Agents.ChatEventTypes.Answer)
         {
@@ -286,6 +289,9 @@ internal sealed class SimulatedUser
         }
     }
 }
+
+/// <summary>Makes a (not yet connected) tab of the user; <paramref name="role"/> is <c>main</c> or <c>watch</c>.</summary>
+internal delegate ISimulatedConnection ConnectionFactory(string name, string role, Action<ISimulatedConnection, ReceivedEvent> onEvent);
 
 /// <summary>What the clients saw of one run.</summary>
 internal sealed class RunObservation(PlannedRun run)

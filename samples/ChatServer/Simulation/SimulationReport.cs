@@ -80,18 +80,24 @@ public sealed class SimulationReport
     /// <summary>Gets a value indicating whether any run was given an injected failure.</summary>
     public bool FailuresInjected { get; private set; }
 
+    /// <summary>Gets how many run events reached a tab on another node than the run's (0 on one node).</summary>
+    public long CrossNodeEvents { get; private set; }
+
+    /// <summary>Gets how many messages the nodes accepted from Redis and delivered to their local connections (0 on one node).</summary>
+    public long RedisMessagesReceived { get; private set; }
+
     internal static SimulationReport Create(
         SimulationOptions options,
         IReadOnlyList<RunObservation> observations,
         IReadOnlyList<AttackObservation> attacks,
         IReadOnlyCollection<IsolationViolation> reported,
         SimulationTally tally,
-        IsolationMonitor monitor,
-        IsolationMetricsAggregator metrics,
+        ServerTotals server,
         bool drained,
         int connectionsLeft,
         TimeSpan elapsed,
-        IReadOnlyCollection<string> leakDetails)
+        IReadOnlyCollection<string> leakDetails,
+        CrossNodeCounts? crossNode = null)
     {
         var report = new SimulationReport
         {
@@ -99,9 +105,9 @@ public sealed class SimulationReport
             Runs = observations.Count,
             CrossUserEvents = tally.CrossUserEvents,
             EventsReceived = tally.Events,
-            Score = monitor.GetScore(),
-            FinishedScopes = monitor.FinishedScopes,
-            ServerRunsByStatus = metrics.RunsByStatus,
+            Score = server.GetScore(),
+            FinishedScopes = server.FinishedScopes,
+            ServerRunsByStatus = server.RunsByStatus,
         };
 
         long violations = 0;
@@ -109,7 +115,7 @@ public sealed class SimulationReport
         var byKind = new List<string>();
         foreach (var kind in Enum.GetValues<ViolationKind>())
         {
-            var count = monitor.GetViolationCount(kind);
+            var count = server.GetViolationCount(kind);
             if (kind.IsLeak())
             {
                 leaks += count;
@@ -249,9 +255,9 @@ public sealed class SimulationReport
         }
 
         // Each refused attempt is a scope of its own with a violation (the history request's, the continue run's); no other may have one.
-        if (monitor.ScopesWithViolations > attack.Refused)
+        if (server.ScopesWithViolations > attack.Refused)
         {
-            report._failures.Add(string.Create(CultureInfo.InvariantCulture, $"isolation score is {report.Score:0.0000}: {monitor.ScopesWithViolations} of {monitor.FinishedScopes} scopes had violations, {attack.Refused} of them the attackers' refused attempts"));
+            report._failures.Add(string.Create(CultureInfo.InvariantCulture, $"isolation score is {report.Score:0.0000}: {server.ScopesWithViolations} of {server.FinishedScopes} scopes had violations, {attack.Refused} of them the attackers' refused attempts"));
         }
 
         if (oneTerminal != report.Runs)
@@ -317,16 +323,34 @@ public sealed class SimulationReport
         lines.Add("  " + $"stolen conversation ids ({attacks.Count} attackers)".PadRight(41) + $"attempts {report.AttackAttempts} (load, continue)  refused {report.AttackRefused}  foreign history returned {report.ForeignHistoryReturned}"
             + (report.AttacksSkipped == 0 ? string.Empty : $"  ({report.AttacksSkipped} not made: the victim had no stored conversation)"));
         lines.Add($"  violations                               {violations}{(byKind.Count == 0 ? string.Empty : " (" + string.Join(", ", byKind) + ")")}: {attack.Violations} against the attackers' refused attempts, {otherViolations} anywhere else");
-        lines.Add(string.Create(ic, $"  leaks (session, agent, scope)            {monitor.GetViolationCount(ViolationKind.SessionLeak)}, {monitor.GetViolationCount(ViolationKind.AgentLeak)}, {monitor.GetViolationCount(ViolationKind.ScopeLeak)} (full leak detection, checked after a full GC)"));
-        lines.Add(string.Create(ic, $"  isolation score                          {report.Score:0.0000} ({report.FinishedScopes - monitor.ScopesWithViolations} of {report.FinishedScopes} finished scopes without a violation)"));
+        lines.Add(string.Create(ic, $"  leaks (session, agent, scope)            {server.GetViolationCount(ViolationKind.SessionLeak)}, {server.GetViolationCount(ViolationKind.AgentLeak)}, {server.GetViolationCount(ViolationKind.ScopeLeak)} (full leak detection, checked after a full GC)"));
+        lines.Add(string.Create(ic, $"  isolation score                          {report.Score:0.0000} ({report.FinishedScopes - server.ScopesWithViolations} of {report.FinishedScopes} finished scopes without a violation)"));
         lines.Add("    scopes: one per run, one per history request (the attackers' loads), and two of the server's start-up (schema, agent warm-up)");
         lines.Add(report.CleanP50Ms is null
             ? "  clean run latency (send → completed)     n/a (no clean run completed)"
             : string.Create(ic, $"  clean run latency (send → completed)     p50 {report.CleanP50Ms:0.0} ms  p95 {report.CleanP95Ms:0.0} ms  p99 {report.CleanP99Ms:0.0} ms ({clean.Count} runs)"));
-        lines.Add(metrics.AgentCreationPercentileMs(50) is not { } creationP50
-            ? $"  agent creation                           n/a ({metrics.AgentsCreated} agents, none after the first of its type)"
-            : string.Create(ic, $"  agent creation                           p50 {creationP50 * 1000:0.0} µs  p95 {metrics.AgentCreationPercentileMs(95) * 1000:0.0} µs ({metrics.AgentCreationSamples} of {metrics.AgentsCreated} agents: the first of each type, JIT warm-up, left out)"));
-        lines.Add("  events dropped (server)                  " + (metrics.DroppedByReason.Count == 0 ? "none" : string.Join("  ", metrics.DroppedByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))));
+        lines.Add(server.AgentCreationPercentileMs(50) is not { } creationP50
+            ? $"  agent creation                           n/a ({server.AgentsCreated} agents, none after the first of its type)"
+            : string.Create(ic, $"  agent creation                           p50 {creationP50 * 1000:0.0} µs  p95 {server.AgentCreationPercentileMs(95) * 1000:0.0} µs ({server.AgentCreationSamples} of {server.AgentsCreated} agents: the first of each type, JIT warm-up, left out)"));
+        lines.Add("  events dropped (server)                  " + (server.DroppedByReason.Count == 0 ? "none" : string.Join("  ", server.DroppedByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))));
+        if (crossNode is not null)
+        {
+            report.CrossNodeEvents = tally.RunEventsCrossed;
+            report.RedisMessagesReceived = crossNode.Received;
+            lines.Add(string.Create(ic, $"  nodes                                    {crossNode.Nodes} sharing Redis (environment prefix {crossNode.Prefix}); each user's main tab on another node than its watch tab"));
+            lines.Add(string.Create(ic, $"  run events on tabs (clients)             {tally.RunEventsLocal} on the run's node, {tally.RunEventsCrossed} on another node (through Redis)"));
+            lines.Add(string.Create(ic, $"  Redis messages (servers)                 sent {crossNode.Sent}, received and delivered {crossNode.Received}, refused {crossNode.Refused}, dropped {crossNode.Dropped}"));
+            if (crossNode.Refused > 0)
+            {
+                report._failures.Add($"{crossNode.Refused} messages from Redis were refused (forged, replayed, stale, misaddressed or malformed): nothing but the nodes of this simulation should publish on its channels");
+            }
+
+            if (tally.RunEventsCrossed == 0 || crossNode.Received == 0)
+            {
+                report._failures.Add("no event crossed from one node to another: the multi-node delivery was not exercised");
+            }
+        }
+
         return report;
     }
 

@@ -13,6 +13,8 @@ internal sealed class SimulationTally
     private long _protocolErrors;
     private long _clientFailures;
     private int _finished;
+    private long _runEventsLocal;
+    private long _runEventsCrossed;
 
     public long Events => Interlocked.Read(ref _events);
 
@@ -24,11 +26,19 @@ internal sealed class SimulationTally
 
     public long ClientFailures => Interlocked.Read(ref _clientFailures);
 
+    /// <summary>Gets how many run events reached a tab on the node where the run executed.</summary>
+    public long RunEventsLocal => Interlocked.Read(ref _runEventsLocal);
+
+    /// <summary>Gets how many run events reached a tab on another node than the run's (through Redis).</summary>
+    public long RunEventsCrossed => Interlocked.Read(ref _runEventsCrossed);
+
     public IReadOnlyCollection<string> CrossUserExamples => _crossUserExamples;
 
     public IReadOnlyCollection<string> ClientFailureExamples => _clientFailureExamples;
 
     public void EventReceived() => Interlocked.Increment(ref _events);
+
+    public void RunEventReceived(bool crossedNodes) => Interlocked.Increment(ref crossedNodes ? ref _runEventsCrossed : ref _runEventsLocal);
 
     public void RunFinished() => Interlocked.Increment(ref _finished);
 

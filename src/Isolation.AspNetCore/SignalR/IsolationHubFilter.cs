@@ -23,6 +23,7 @@ internal sealed class IsolationHubFilter : IHubFilter
     private readonly IsolationMonitor _monitor;
     private readonly IsolationHubOptions _options;
     private readonly EventDeliveryOptions _delivery;
+    private readonly ConnectionRegistry? _drops;
     private readonly ILogger _logger;
 
     public IsolationHubFilter(
@@ -40,6 +41,9 @@ internal sealed class IsolationHubFilter : IHubFilter
         _monitor = monitor;
         _options = options.Value;
         _delivery = delivery.Value;
+
+        // Counts the events a full queue evicts (DropOldest); the default registry of AddIsolation(), resolvable as itself.
+        _drops = services.GetService<ConnectionRegistry>();
         _logger = (ILogger?)loggerFactory?.CreateLogger("Isolation.AspNetCore.SignalR") ?? NullLogger.Instance;
     }
 
@@ -97,6 +101,7 @@ internal sealed class IsolationHubFilter : IHubFilter
                 caller.ConnectionId,
                 _options.ClientMethod,
                 _delivery,
+                _drops,
                 caller.Abort,
                 _monitor,
                 _logger);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
 
@@ -12,22 +11,28 @@ namespace Isolation.AspNetCore.SignalR;
 /// hub filter of <c>AddSignalR().AddIsolation()</c> when a connection of an authenticated user connects.
 /// </summary>
 /// <remarks>
-/// A full queue (<see cref="EventDeliveryOptions.QueueCapacity"/> events waiting) refuses the newest event:
-/// <see cref="TryWrite"/> returns <see langword="false"/>, which the registry counts on <c>isolation.events.dropped</c>
-/// (reason <c>sink_rejected</c>); with <see cref="EventQueueFullMode.CloseConnection"/> it also aborts the connection. A
-/// run's terminal event is never refused for a full queue (it may exceed the capacity by one per run), so a slow client
+/// A full queue (<see cref="EventDeliveryOptions.QueueCapacity"/> events waiting) applies
+/// <see cref="EventDeliveryOptions.QueueFullMode"/>: <see cref="EventQueueFullMode.DropOldest"/> drops the oldest queued
+/// event to make room and counts it on <c>isolation.events.dropped</c> (reason <c>queue_full</c>);
+/// <see cref="EventQueueFullMode.DropNewest"/> refuses the new event (<see cref="TryWrite"/> returns
+/// <see langword="false"/>, which the registry counts with reason <c>sink_rejected</c>); with
+/// <see cref="EventQueueFullMode.CloseConnection"/> it refuses it and aborts the connection. A run's terminal event is
+/// never dropped or refused for a full queue (it may exceed the capacity by one per run), so a slow client
 /// still learns how each of its runs ended. A send that takes longer than <see cref="EventDeliveryOptions.SendTimeout"/> aborts the connection. The
 /// connection leaves the registry when it disconnects or is aborted; events still queued then are dropped and counted in
 /// <see cref="DroppedCount"/>.
 /// </remarks>
 public sealed class SignalREventSink : IEventSink, IAsyncDisposable
 {
+    private const string QueueFullReason = "queue_full";
+
     private readonly IClientProxy _client;
     private readonly string _method;
-    private readonly Channel<EventEnvelope> _queue;
-    private readonly bool _closeWhenFull;
+    private readonly Queue<EventEnvelope> _queue = new();
+    private readonly SemaphoreSlim _available = new(0);
+    private readonly EventQueueFullMode _fullMode;
     private readonly int _capacity;
-    private int _queued;
+    private readonly ConnectionRegistry? _drops;
     private readonly TimeSpan _sendTimeout;
     private readonly Action _abortConnection;
     private readonly IsolationMonitor _monitor;
@@ -46,6 +51,7 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
         string connectionId,
         string method,
         EventDeliveryOptions delivery,
+        ConnectionRegistry? drops,
         Action abortConnection,
         IsolationMonitor monitor,
         ILogger logger)
@@ -54,18 +60,13 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
         UserId = userId;
         ConnectionId = connectionId;
         _method = method;
-        _closeWhenFull = delivery.QueueFullMode == EventQueueFullMode.CloseConnection;
+        _fullMode = delivery.QueueFullMode;
+        _drops = drops;
         _sendTimeout = delivery.SendTimeout;
         _abortConnection = abortConnection;
         _monitor = monitor;
         _logger = logger;
         _capacity = delivery.QueueCapacity;
-        _queue = Channel.CreateUnbounded<EventEnvelope>(new UnboundedChannelOptions
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
     }
 
     /// <inheritdoc />
@@ -85,10 +86,14 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
 
     /// <summary>
     /// Queues an envelope of this connection's user without waiting. An envelope of another user is refused and reported
-    /// as <see cref="ViolationKind.EventLeak"/>; a full queue refuses the envelope unless it is a terminal event.
+    /// as <see cref="ViolationKind.EventLeak"/>; a full queue applies <see cref="EventDeliveryOptions.QueueFullMode"/> to
+    /// every envelope but a terminal event.
     /// </summary>
     /// <param name="envelope">The envelope.</param>
-    /// <returns><see langword="true"/> when the envelope was queued (not proof of delivery).</returns>
+    /// <returns>
+    /// <see langword="true"/> when the envelope was queued. Not proof of delivery: it may still be dropped to make room
+    /// (<see cref="EventQueueFullMode.DropOldest"/>) or when the connection ends.
+    /// </returns>
     public bool TryWrite(EventEnvelope envelope)
     {
         ArgumentNullException.ThrowIfNull(envelope);
@@ -99,22 +104,53 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
             return false;
         }
 
-        if (Interlocked.Increment(ref _queued) <= _capacity || AgentEventTypes.IsTerminal(envelope.Type))
+        EventEnvelope? evicted = null;
+        lock (_queue)
         {
-            if (_queue.Writer.TryWrite(envelope))
+            if (Volatile.Read(ref _stopping) != 0)
             {
-                return true;
+                // Stopped: the connection is gone.
+                Interlocked.Increment(ref _dropped);
+                return false;
             }
 
-            // Stopped: the connection is gone.
-            Interlocked.Decrement(ref _queued);
-            Interlocked.Increment(ref _dropped);
-            return false;
+            if (_queue.Count >= _capacity && !AgentEventTypes.IsTerminal(envelope.Type))
+            {
+                if (_fullMode != EventQueueFullMode.DropOldest || (evicted = EvictOldest()) is null)
+                {
+                    Interlocked.Increment(ref _dropped);
+                    return RefuseFull();
+                }
+            }
+
+            _queue.Enqueue(envelope);
         }
 
-        Interlocked.Decrement(ref _queued);
-        Interlocked.Increment(ref _dropped);
-        if (_closeWhenFull && Volatile.Read(ref _stopping) == 0)
+        if (evicted is null)
+        {
+            _available.Release();
+        }
+        else
+        {
+            // The new event took the evicted one's place (and its wake-up); the registry counts only what it sees refused.
+            Interlocked.Increment(ref _dropped);
+            _drops?.ReportDropped(QueueFullReason, evicted);
+        }
+
+        return true;
+    }
+
+    /// <summary>Removes the connection from the registry and stops the writer loop, dropping queued events. Idempotent.</summary>
+    /// <returns>A task that completes when the writer loop has ended.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        Stop();
+        await _completion.ConfigureAwait(false);
+    }
+
+    private bool RefuseFull()
+    {
+        if (_fullMode == EventQueueFullMode.CloseConnection && Volatile.Read(ref _stopping) == 0)
         {
             Log.QueueFullConnectionAborted(_logger, ConnectionId, UserId);
             _abortConnection();
@@ -124,12 +160,29 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
         return false;
     }
 
-    /// <summary>Removes the connection from the registry and stops the writer loop, dropping queued events. Idempotent.</summary>
-    /// <returns>A task that completes when the writer loop has ended.</returns>
-    public async ValueTask DisposeAsync()
+    /// <summary>Removes the oldest queued event that is not a terminal event (under the queue's lock); <see langword="null"/> when all are terminal.</summary>
+    private EventEnvelope? EvictOldest()
     {
-        Stop();
-        await _completion.ConfigureAwait(false);
+        if (!AgentEventTypes.IsTerminal(_queue.Peek().Type))
+        {
+            return _queue.Dequeue();
+        }
+
+        // Rare: a terminal event heads the queue. Keep the order of everything else.
+        EventEnvelope? evicted = null;
+        for (var n = _queue.Count; n > 0; n--)
+        {
+            var item = _queue.Dequeue();
+            if (evicted is null && !AgentEventTypes.IsTerminal(item.Type))
+            {
+                evicted = item;
+                continue;
+            }
+
+            _queue.Enqueue(item);
+        }
+
+        return evicted;
     }
 
     /// <inheritdoc />
@@ -153,38 +206,42 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
             return;
         }
 
-        _queue.Writer.TryComplete();
         _stop.Cancel();
     }
 
     private async Task RunAsync()
     {
         await Task.Yield();
-        var reader = _queue.Reader;
         var arguments = new object?[1];
         try
         {
-            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            while (true)
             {
-                while (!_stop.IsCancellationRequested && reader.TryRead(out var envelope))
+                await _available.WaitAsync(_stop.Token).ConfigureAwait(false);
+                EventEnvelope? envelope;
+                lock (_queue)
                 {
-                    Interlocked.Decrement(ref _queued);
-                    arguments[0] = envelope;
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                    timeout.CancelAfter(_sendTimeout);
-                    try
+                    if (!_queue.TryDequeue(out envelope))
                     {
-                        await _client.SendCoreAsync(_method, arguments, timeout.Token).ConfigureAwait(false);
-                        Interlocked.Increment(ref _sent);
+                        continue;
                     }
-                    catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_stop.IsCancellationRequested)
-                    {
-                        // The client stopped reading and its buffers are full: it would delay nobody else, but holds memory.
-                        Interlocked.Increment(ref _dropped);
-                        Log.SendTimedOut(_logger, ConnectionId, UserId, _sendTimeout);
-                        _abortConnection();
-                        return;
-                    }
+                }
+
+                arguments[0] = envelope;
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                timeout.CancelAfter(_sendTimeout);
+                try
+                {
+                    await _client.SendCoreAsync(_method, arguments, timeout.Token).ConfigureAwait(false);
+                    Interlocked.Increment(ref _sent);
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_stop.IsCancellationRequested)
+                {
+                    // The client stopped reading and its buffers are full: it would delay nobody else, but holds memory.
+                    Interlocked.Increment(ref _dropped);
+                    Log.SendTimedOut(_logger, ConnectionId, UserId, _sendTimeout);
+                    _abortConnection();
+                    return;
                 }
             }
         }
@@ -208,10 +265,10 @@ public sealed class SignalREventSink : IEventSink, IAsyncDisposable
     private void Close()
     {
         Interlocked.Exchange(ref _stopping, 1);
-        _queue.Writer.TryComplete();
-        while (_queue.Reader.TryRead(out _))
+        lock (_queue)
         {
-            Interlocked.Increment(ref _dropped);
+            Interlocked.Add(ref _dropped, _queue.Count);
+            _queue.Clear();
         }
 
         _registration?.Dispose();

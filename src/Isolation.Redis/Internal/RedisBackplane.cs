@@ -25,6 +25,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private readonly RedisEventDeliveryOptions _options;
     private readonly ConnectionRegistry _local;
     private readonly TimeProvider _time;
+    private readonly bool _systemClock;
     private readonly ILogger _logger;
     private readonly EnvelopeCodec _codec;
     private readonly RedisNames _names;
@@ -59,6 +60,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         _options = options.Value;
         _local = local;
         _time = time;
+        _systemClock = ReferenceEquals(time, TimeProvider.System);
         _logger = (ILogger?)loggerFactory?.CreateLogger("Isolation.Redis") ?? NullLogger.Instance;
         NodeId = _options.NodeId ?? string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
         _names = new RedisNames(_options.EnvironmentPrefix!);
@@ -98,24 +100,33 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
 
     public bool IsStarted => Volatile.Read(ref _started) != 0;
 
+    /// <summary>
+    /// Whether a lookup found no other node holding connections of <paramref name="userId"/>: then an event of that user
+    /// is delivered here only, exactly as without Redis — one cache lookup, no queue hop. Once the entry is older than
+    /// PresenceCacheDuration, one lookup starts in the background and the old answer serves until it returns, so a
+    /// connection opened elsewhere meanwhile is learned within PresenceCacheDuration plus one lookup.
+    /// </summary>
+    public bool IsLocalOnly(string userId)
+    {
+        if (!_presence.TryGetValue(userId, out var cached) || cached.Nodes.Length != 0)
+        {
+            return false;
+        }
+
+        if (NowMilliseconds() >= cached.ExpiresAt)
+        {
+            RefreshInBackground(userId, cached);
+        }
+
+        return true;
+    }
+
     /// <summary>Queues an event for the user's connections on other nodes; never waits, never throws.</summary>
     public void Forward(EventEnvelope envelope, bool deliveredLocally)
     {
-        // A user whose connections a recent lookup found on this node only: nothing to send, and no queue hop. A connection
-        // opened elsewhere since is learned when the entry expires (PresenceCacheDuration), as for every other user.
-        if (deliveredLocally && _presence.TryGetValue(envelope.UserId, out var cached) && cached.Nodes.Length == 0 && _time.GetTimestamp() < cached.ExpiresAt)
-        {
-            return;
-        }
-
         if (!IsAvailable)
         {
-            // Known to be local only (from a recent lookup): nothing was lost. Otherwise the user may have remote connections.
-            if (!(deliveredLocally && _presence.TryGetValue(envelope.UserId, out var known) && known.Nodes.Length == 0))
-            {
-                _local.ReportDropped(RedisDropReasons.BackplaneUnavailable, envelope);
-            }
-
+            _local.ReportDropped(RedisDropReasons.BackplaneUnavailable, envelope);
             return;
         }
 
@@ -124,6 +135,33 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         {
             _local.ReportDropped(RedisDropReasons.BackplaneQueueFull, envelope);
         }
+    }
+
+    /// <summary>Looks a user's nodes up again, once at a time per cached entry, off the delivery path.</summary>
+    private void RefreshInBackground(string userId, PresenceEntry stale)
+    {
+        var redis = _redis;
+        if (redis is not { IsConnected: true } || Interlocked.Exchange(ref stale.Refreshing, 1) != 0)
+        {
+            return; // Redis is away (the entry is cleared when it returns), or a lookup is already under way.
+        }
+
+        _ = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await GetRemoteNodesAsync(redis, userId).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // Best effort: the stale entry keeps serving, and the next event past its expiry tries again.
+                catch (Exception ex) when (!IsFatal(ex))
+#pragma warning restore CA1031
+                {
+                    Volatile.Write(ref stale.Refreshing, 0);
+                    Log.PresenceFailed(_logger, ex);
+                }
+            },
+            CancellationToken.None);
     }
 
     /// <summary>Records that a user has a connection here, and announces it at once (the refresh keeps it alive).</summary>
@@ -298,6 +336,13 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         await redis.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A monotonic clock in milliseconds for the presence cache, read on every local delivery: the system's coarse tick
+    /// count (a few nanoseconds, where a high-resolution timestamp costs several times that), or the configured
+    /// <see cref="TimeProvider"/>'s timestamp when one replaces the system clock.
+    /// </summary>
+    private long NowMilliseconds() => _systemClock ? Environment.TickCount64 : (long)_time.GetElapsedTime(0).TotalMilliseconds;
+
     private double ExpiryScore() => (_time.GetUtcNow() + _options.PresenceTtl).ToUnixTimeMilliseconds();
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
@@ -418,7 +463,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
 
     private void PrunePresenceCache()
     {
-        var now = _time.GetTimestamp();
+        var now = NowMilliseconds();
         foreach (var (userId, entry) in _presence)
         {
             if (now >= entry.ExpiresAt)
@@ -527,7 +572,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
 
     private async ValueTask<string[]> GetRemoteNodesAsync(ConnectionMultiplexer redis, string userId)
     {
-        var now = _time.GetTimestamp();
+        var now = NowMilliseconds();
         if (_presence.TryGetValue(userId, out var cached) && now < cached.ExpiresAt)
         {
             return cached.Nodes;
@@ -549,7 +594,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         var result = nodes.ToArray();
         if (_options.PresenceCacheDuration > TimeSpan.Zero)
         {
-            _presence[userId] = new PresenceEntry(result, now + (long)(_options.PresenceCacheDuration.TotalSeconds * _time.TimestampFrequency));
+            _presence[userId] = new PresenceEntry(result, now + (long)_options.PresenceCacheDuration.TotalMilliseconds);
         }
 
         return result;
@@ -635,7 +680,17 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
 
     private readonly record struct Outbound(EventEnvelope Envelope, bool DeliveredLocally);
 
-    private sealed record PresenceEntry(string[] Nodes, long ExpiresAt);
+    private sealed class PresenceEntry(string[] nodes, long expiresAt)
+    {
+        public string[] Nodes { get; } = nodes;
+
+        /// <summary>Gets when the entry expires, on <see cref="NowMilliseconds"/>'s clock.</summary>
+        public long ExpiresAt { get; } = expiresAt;
+
+#pragma warning disable SA1401, CA1051 // Claimed with Interlocked by the one background lookup of this entry.
+        public int Refreshing;
+#pragma warning restore SA1401, CA1051
+    }
 
     private sealed class Target(string channel)
     {

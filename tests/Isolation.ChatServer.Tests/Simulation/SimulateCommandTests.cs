@@ -229,7 +229,7 @@ public sealed class SimulateCommandTests
     [InlineData(new[] { "--users" }, "Option --users needs a value")]
     [InlineData(new[] { "--users", "--runs", "5" }, "--users must be a whole number from 1 to 2000; got '--runs'.")]
     [InlineData(new[] { "--seed" }, "Option --seed needs a value: --seed <S>")]
-    [InlineData(new[] { "--speed", "3" }, "Unknown option '--speed'. Options are --users, --runs, --failure-rate, --seed and --attackers.")]
+    [InlineData(new[] { "--speed", "3" }, "Unknown option '--speed'. Options are --users, --runs, --failure-rate, --seed, --attackers, --transport, --nodes and --redis.")]
     [InlineData(new[] { "fast" }, "Unknown command or argument 'fast'")]
     [InlineData(new[] { "--users", "10", "--attackers", "11" }, "--attackers must be a number of users from 0 to 10 (--users) or a share of them from 0 to 1 with a decimal point (e.g. 0.05); got '11'.")]
     [InlineData(new[] { "--attackers", "1.5" }, "--attackers must be a number of users or a share of them from 0 to 1 with a decimal point (e.g. 0.05); got '1.5'.")]
