@@ -128,7 +128,7 @@ public sealed class IsolatedAIAgent : DelegatingAIAgent
         var scope = IsolationScope.Current;
         if (scope is not null)
         {
-            SessionBindings.Bind(session, scope, conversation: null, sessionId: null);
+            SessionBindings.Bind(session, scope, gates: null, conversation: null, sessionId: null);
         }
     }
 
@@ -141,9 +141,9 @@ public sealed class IsolatedAIAgent : DelegatingAIAgent
 
         ConversationGates.Gate? gate = null;
         SemaphoreSlim semaphore;
-        if (binding.Conversation is { } conversation)
+        if (binding is { Gates: { } gates, Conversation: { } conversation })
         {
-            gate = ConversationGates.Rent(conversation);
+            gate = gates.Rent(conversation);
             semaphore = gate.Semaphore;
         }
         else
@@ -171,11 +171,7 @@ public sealed class IsolatedAIAgent : DelegatingAIAgent
         }
         catch
         {
-            if (gate is not null)
-            {
-                ConversationGates.Return(gate);
-            }
-
+            gate?.Return();
             throw;
         }
 
@@ -281,10 +277,7 @@ public sealed class IsolatedAIAgent : DelegatingAIAgent
         public void Exit()
         {
             semaphore?.Release();
-            if (gate is not null)
-            {
-                ConversationGates.Return(gate);
-            }
+            gate?.Return();
         }
     }
 }

@@ -14,23 +14,24 @@ internal static class SessionBindings
     private static readonly ConditionalWeakTable<AgentSession, SessionBinding> Table = new();
 
     /// <summary>Binds a session just loaded or created in <paramref name="scope"/> (replacing any binding: the store gave a fresh instance).</summary>
-    public static void Bind(AgentSession session, IsolationScope scope, string? conversation, string? sessionId) =>
-        Table.AddOrUpdate(session, new SessionBinding(scope, conversation, sessionId));
+    public static void Bind(AgentSession session, IsolationScope scope, ConversationGates? gates, string? conversation, string? sessionId) =>
+        Table.AddOrUpdate(session, new SessionBinding(scope, gates, conversation, sessionId));
 
     /// <summary>Records the conversation a session was saved under, keeping its scope.</summary>
-    public static void SetConversation(AgentSession session, IsolationScope scope, string conversation, string sessionId)
+    public static void SetConversation(AgentSession session, IsolationScope scope, ConversationGates gates, string conversation, string sessionId)
     {
         if (Table.TryGetValue(session, out var binding))
         {
             if (binding.Conversation is null)
             {
+                binding.Gates = gates;
                 binding.Conversation = conversation;
                 binding.SessionId = sessionId;
             }
         }
         else
         {
-            Table.AddOrUpdate(session, new SessionBinding(scope, conversation, sessionId));
+            Table.AddOrUpdate(session, new SessionBinding(scope, gates, conversation, sessionId));
         }
     }
 
@@ -42,7 +43,7 @@ internal static class SessionBindings
     {
         if (!Table.TryGetValue(session, out var binding))
         {
-            binding = Table.GetValue(session, _ => new SessionBinding(scope, null, null));
+            binding = Table.GetValue(session, _ => new SessionBinding(scope, null, null, null));
         }
 
         var owner = binding.Scope;

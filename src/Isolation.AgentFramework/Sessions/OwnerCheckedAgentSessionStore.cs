@@ -35,7 +35,11 @@ public sealed class OwnerCheckedAgentSessionStore : DelegatingAgentSessionStore
     public OwnerCheckedAgentSessionStore(AgentSessionStore innerStore)
         : base(Guard.NotNull(innerStore))
     {
+        // Keyed by the inner store: two wrappers of one store share the turns of its conversations, two stores never do.
+        Gates = ConversationGates.For(innerStore);
     }
+
+    private ConversationGates Gates { get; }
 
     /// <inheritdoc />
     public override async ValueTask<AgentSession?> GetSessionAsync(AIAgent agent, AgentSessionStoreKey key, CancellationToken cancellationToken = default)
@@ -56,7 +60,7 @@ public sealed class OwnerCheckedAgentSessionStore : DelegatingAgentSessionStore
             return null;
         }
 
-        SessionBindings.Bind(session, scope, conversation, key.SessionId);
+        SessionBindings.Bind(session, scope, Gates, conversation, key.SessionId);
         return session;
     }
 
@@ -92,7 +96,7 @@ public sealed class OwnerCheckedAgentSessionStore : DelegatingAgentSessionStore
         }
 
         await InnerStore.SaveSessionAsync(agent, key, session, cancellationToken).ConfigureAwait(false);
-        SessionBindings.SetConversation(session, scope, conversation, key.SessionId);
+        SessionBindings.SetConversation(session, scope, Gates, conversation, key.SessionId);
     }
 
     /// <inheritdoc />

@@ -193,6 +193,75 @@ public sealed class IsolatedAIAgentTests
     }
 
     [Fact]
+    public async Task RunAsync_SameConversationIdInAnotherStore_DoesNotWaitForItsRun()
+    {
+        // Two servers in one process (or two tenants' stores): the same user and conversation id, unrelated conversations.
+        await using var hung = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Enforce);
+        await using var other = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Enforce);
+        await hung.TurnAsync("alice", "c-1", "zero", Ct);
+        await other.TurnAsync("alice", "c-1", "zero", Ct);
+        var hungInside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        hung.Model.BeforeAnswer = async _ =>
+        {
+            hungInside.TrySetResult();
+            await release.Task.WaitAsync(Bound);
+        };
+        var stuck = Task.Run(() => hung.TurnAsync("alice", "c-1", "never answered", Ct), Ct);
+        await hungInside.Task.WaitAsync(Bound, Ct);
+
+        try
+        {
+            var answer = await other.TurnAsync("alice", "c-1", "still served", Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+            Assert.Equal("answer to 'still served' after 2 user messages", answer);
+        }
+        finally
+        {
+            release.SetResult();
+            await stuck.WaitAsync(Bound, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_TwoWrappersOfOneStore_RunsOnOneConversationStillTakeTurns()
+    {
+        await using var host = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Enforce);
+        var secondWrapper = new OwnerCheckedAgentSessionStore(host.InnerStore);
+        await host.TurnAsync("alice", "c-1", "zero", Ct);
+        var firstInside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        host.Model.BeforeAnswer = async _ =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                firstInside.SetResult();
+                await releaseFirst.Task.WaitAsync(Bound);
+            }
+        };
+
+        var first = Task.Run(() => host.TurnAsync("alice", "c-1", "first", Ct), Ct);
+        await firstInside.Task.WaitAsync(Bound, Ct);
+        var queued = await Task.Run(
+            async () =>
+            {
+                await using var scope = host.Factory.CreateScope(new UserExecutionContext("alice"));
+                var session = await secondWrapper.GetSessionAsync(host.Agent, new AgentSessionStoreKey("c-1"), Ct);
+                var run = host.Agent.RunAsync("second", session, cancellationToken: Ct);
+                var waiting = !run.IsCompleted && Volatile.Read(ref calls) == 1;
+                releaseFirst.SetResult();
+                await run.WaitAsync(Bound, Ct);
+                return waiting;
+            },
+            Ct).WaitAsync(Bound, Ct);
+        await first.WaitAsync(Bound, Ct);
+
+        Assert.True(queued, "the run through the second wrapper did not wait for the first run's turn");
+        Assert.Equal(2, Volatile.Read(ref calls));
+    }
+
+    [Fact]
     public async Task RunAsync_TwoRunsOnOneSessionRejectInEnforce_SecondThrowsConcurrentUse()
     {
         await using var host = await AgentTestHost.CreateAsync(StoreKind.Memory, IsolationMode.Enforce, o => o.ConcurrentRuns = ConcurrentRunBehavior.Reject);
