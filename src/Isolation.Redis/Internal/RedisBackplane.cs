@@ -35,6 +35,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private readonly Channel<Outbound>[] _shards = new Channel<Outbound>[ShardCount];
     private readonly ConcurrentDictionary<string, byte> _localUsers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PresenceEntry> _presence = new(StringComparer.Ordinal);
+    private readonly UserStateSlot<PresenceEntry> _presenceSlot;
     private readonly ConcurrentDictionary<string, Target> _targets = new(StringComparer.Ordinal);
     private readonly ReplayWindow _replay;
     private readonly CancellationTokenSource _stopping = new();
@@ -45,6 +46,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private readonly List<Task> _loops = [];
     private ConnectionMultiplexer? _redis;
     private ChannelMessageQueue? _queue;
+    private int _presenceGeneration;
     private int _started;
     private int _stopped;
 
@@ -59,6 +61,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         _stoppingToken = _stopping.Token;
         _options = options.Value;
         _local = local;
+        _presenceSlot = local.CreateUserStateSlot<PresenceEntry>();
         _time = time;
         _systemClock = ReferenceEquals(time, TimeProvider.System);
         _logger = (ILogger?)loggerFactory?.CreateLogger("Isolation.Redis") ?? NullLogger.Instance;
@@ -101,20 +104,47 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     public bool IsStarted => Volatile.Read(ref _started) != 0;
 
     /// <summary>
-    /// Whether a lookup found no other node holding connections of <paramref name="userId"/>: then an event of that user
-    /// is delivered here only, exactly as without Redis — one cache lookup, no queue hop. Once the entry is older than
-    /// PresenceCacheDuration, one lookup starts in the background and the old answer serves until it returns, so a
-    /// connection opened elsewhere meanwhile is learned within PresenceCacheDuration plus one lookup.
+    /// The slot on the local registry's user entries where this node keeps each local user's last presence answer, so
+    /// that a local delivery reads it in the same lookup as the user's connections.
     /// </summary>
-    public bool IsLocalOnly(string userId)
+    public UserStateSlot<PresenceEntry> PresenceSlot => _presenceSlot;
+
+    /// <summary>
+    /// Whether a lookup found no other node holding connections of <paramref name="userId"/>: then an event of that user
+    /// is delivered here only, exactly as without Redis — no queue hop. <paramref name="attached"/> is the answer the local
+    /// registry keeps on the user's entry (read with the connections, in the same lookup); without one (the user's first
+    /// connection here, or none), the node's presence cache is asked and its answer attached for the next event. Once the
+    /// answer is older than PresenceCacheDuration, one lookup starts in the background and the old answer serves until it
+    /// returns, so a connection opened elsewhere meanwhile is learned within PresenceCacheDuration plus one lookup.
+    /// </summary>
+    public bool IsLocalOnly(string userId, PresenceEntry? attached)
     {
-        if (!_presence.TryGetValue(userId, out var cached) || cached.Nodes.Length != 0)
+        var cached = attached;
+        if (cached is null || cached.Generation != Volatile.Read(ref _presenceGeneration))
+        {
+            // Not attached yet, or learned before Redis came back (it may have restarted empty): ask the cache.
+            if (!_presence.TryGetValue(userId, out cached))
+            {
+                return false;
+            }
+
+            _presenceSlot.TrySet(userId, cached);
+        }
+
+        if (cached.Nodes.Length != 0)
         {
             return false;
         }
 
         if (NowMilliseconds() >= cached.ExpiresAt)
         {
+            // A newer answer may be in the cache already (a lookup that raced with attaching this one): take it.
+            if (_presence.TryGetValue(userId, out var current) && !ReferenceEquals(current, cached))
+            {
+                _presenceSlot.TrySet(userId, current);
+                return IsLocalOnly(userId, current);
+            }
+
             RefreshInBackground(userId, cached);
         }
 
@@ -356,7 +386,9 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         UnavailableSince = null;
         Log.Restored(_logger, e.EndPoint?.ToString() ?? "?");
 
-        // Redis may have restarted empty: forget what we knew about other nodes and write our presence again now.
+        // Redis may have restarted empty: forget what we knew about other nodes (here and what is attached to the local
+        // registry's entries) and write our presence again now.
+        Interlocked.Increment(ref _presenceGeneration);
         _presence.Clear();
         _ = Task.Run(
             async () =>
@@ -594,7 +626,9 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         var result = nodes.ToArray();
         if (_options.PresenceCacheDuration > TimeSpan.Zero)
         {
-            _presence[userId] = new PresenceEntry(result, now + (long)_options.PresenceCacheDuration.TotalMilliseconds);
+            var entry = new PresenceEntry(result, now + (long)_options.PresenceCacheDuration.TotalMilliseconds, Volatile.Read(ref _presenceGeneration));
+            _presence[userId] = entry;
+            _presenceSlot.TrySet(userId, entry); // Read by the next local delivery with the user's connections.
         }
 
         return result;
@@ -680,12 +714,16 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
 
     private readonly record struct Outbound(EventEnvelope Envelope, bool DeliveredLocally);
 
-    private sealed class PresenceEntry(string[] nodes, long expiresAt)
+    /// <summary>One answer of a presence lookup: the other nodes that held connections of a user, and until when to trust it.</summary>
+    internal sealed class PresenceEntry(string[] nodes, long expiresAt, int generation)
     {
         public string[] Nodes { get; } = nodes;
 
         /// <summary>Gets when the entry expires, on <see cref="NowMilliseconds"/>'s clock.</summary>
         public long ExpiresAt { get; } = expiresAt;
+
+        /// <summary>Gets the cache generation it was learned in; a reconnection to Redis starts a new one.</summary>
+        public int Generation { get; } = generation;
 
 #pragma warning disable SA1401, CA1051 // Claimed with Interlocked by the one background lookup of this entry.
         public int Refreshing;
