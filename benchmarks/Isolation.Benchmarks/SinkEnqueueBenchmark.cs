@@ -7,18 +7,21 @@ namespace Isolation.Benchmarks;
 
 /// <summary>
 /// The cost of one <see cref="WebSocketEventSink.TryWrite"/> while the sink's writer loop has a send in flight (issue 19:
-/// at most 100 ns, lock-free). Each invocation queues <see cref="Batch"/> events to one sink on an in-memory socket.
+/// at most 100 ns, lock-free). Each invocation queues <see cref="Batch"/> events (the default queue capacity, so no
+/// queue-full policy applies) to one sink on an in-memory socket.
 /// <c>Draining = false</c>: the writer loop is parked inside a send that does not complete until the iteration ends (a
 /// client that reads slowly); <c>Draining = true</c>: the writer loop sends continuously on the other core (every send
-/// completes at once), so producer and writer touch the queue at the same time. The queue (100,000 events) is emptied
-/// before every iteration, so no queue-full policy applies. The baseline is a bare bounded
-/// <see cref="Channel{T}"/> (the sink's queue before issue 19) with a reader that behaves the same way.
+/// completes at once), so producer and writer touch the queue at the same time. The queue is emptied before every
+/// iteration (one invocation each; many iterations, as one is short). The baseline is a bare bounded
+/// <see cref="Channel{T}"/> with the sink's former settings (its queue before issue 19) and a reader that behaves the same way.
 /// </summary>
-[InvocationCount(16)]
+[InvocationCount(1)]
+[WarmupCount(10)]
+[IterationCount(100)]
 public class SinkEnqueueBenchmark
 {
-    public const int Batch = 4096;
-    private const int Capacity = 100_000;
+    public const int Batch = 256;
+    private const int Capacity = 256;
 
     private ServiceProvider _provider = null!;
     private WebSocketEventSink _sink = null!;
