@@ -63,9 +63,7 @@ public sealed class RedisConnectionRegistry : IConnectionRegistry
     /// <returns>How many of this node's connections took it, and how many refused it as another user's event.</returns>
     public EventDeliveryResult Publish(EventEnvelope envelope)
     {
-        ArgumentNullException.ThrowIfNull(envelope);
-
-        // One lookup in the local registry delivers to the user's connections here and reads this node's last presence
+        // (TryPublish checks the envelope for null.) One lookup in the local registry delivers to the user's connections here and reads this node's last presence
         // answer for the user, kept on the same entry. The common case, a user whose connections are all here, ends here:
         // the single-node path, nothing queued for Redis.
         if (_local.TryPublish(envelope, _backplane.PresenceSlot, out var result, out var presence))
