@@ -330,16 +330,18 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
 
     /// <summary>
     /// Makes room for one event in a full queue; <see langword="true"/> when <paramref name="envelope"/> may be queued
-    /// (drop oldest: the oldest queued event was dropped, and its place is the new one's), <see langword="false"/> when it
+    /// (drop oldest: the oldest queued event, if any is left, was dropped), <see langword="false"/> when it
     /// was refused (its reservation is given back).
     /// </summary>
     private bool MakeRoom(EventEnvelope envelope)
     {
         if (_fullMode == EventQueueFullMode.DropOldest)
         {
-            // Nothing to take when the writer loop emptied the queue meanwhile: then there is room anyway.
+            // Nothing to take when the writer loop emptied the queue meanwhile: then there is room anyway. The dropped event
+            // gives its place back, and the new one keeps the place it reserved.
             if (_queue.TryDequeue(out var oldest))
             {
+                Interlocked.Decrement(ref _reserved);
                 Drop(EventDropReasons.QueueFull, oldest);
             }
 

@@ -109,6 +109,50 @@ public sealed class SinkQueueConcurrencyTests
         Assert.Equal(0, registry.GetConnectionCount("alice"));
     }
 
+    [Fact]
+    public async Task TryWrite_DropOldestAfterAnOverflowDrained_RoomForAFullQueueAgain()
+    {
+        // An overflow must give its places back: after the queue drained, it holds a whole capacity again before dropping.
+        using var cts = EventTestSupport.Timeout(60);
+        await using var host = CreateHost(EventQueueFullMode.DropOldest, capacity: 4);
+        using var dropped = EventTestSupport.DroppedCollector(host.Provider);
+        var registry = host.Provider.GetRequiredService<IConnectionRegistry>();
+        var stream = new RecordingStream(holdFirstWrite: true);
+        using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        var sink = registry.RegisterWebSocket(socket, "alice", "c-1");
+        var sequence = 0L;
+        bool Write() => sink.TryWrite(new EventEnvelope("alice", "c-1", "run-1", ++sequence, DateTimeOffset.UnixEpoch, AgentEventTypes.AgentThinking, "step"));
+
+        // One event in the held send, four queued (full), two more: the two oldest queued are dropped.
+        Assert.True(Write());
+        await WaitUntilAsync(() => sink.QueuedCount == 0, cts.Token);
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(Write());
+        }
+
+        Assert.Equal(2, sink.DroppedCount);
+        stream.Release();
+        await WaitUntilAsync(() => sink.SentCount == 5 && sink.QueuedCount == 0, cts.Token);
+
+        // Again: one in a held send and exactly a full queue behind it. Nothing may be dropped now.
+        stream.Hold();
+        Assert.True(Write());
+        await WaitUntilAsync(() => sink.QueuedCount == 0, cts.Token);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(Write());
+        }
+
+        Assert.Equal(4, sink.QueuedCount);
+        Assert.Equal(2, sink.DroppedCount);
+        stream.Release();
+        await WaitUntilAsync(() => sink.SentCount == 10 && sink.QueuedCount == 0, cts.Token);
+
+        Assert.Equal([1L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L], stream.Frames().Select(f => f.Sequence));
+        Assert.Equal(2, dropped.Dropped("queue_full"));
+    }
+
     private static TestHost CreateHost(EventQueueFullMode mode, int capacity = Capacity) => TestHost.Create(services => services.Configure<EventDeliveryOptions>(o =>
     {
         o.QueueCapacity = capacity;
@@ -172,8 +216,7 @@ public sealed class SinkQueueConcurrencyTests
     private sealed class RecordingStream(bool holdFirstWrite) : Stream
     {
         private readonly MemoryStream _written = new();
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _writes;
+        private volatile TaskCompletionSource? _gate = holdFirstWrite ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
         private volatile bool _disposed;
 
         public override bool CanRead => true;
@@ -190,7 +233,11 @@ public sealed class SinkQueueConcurrencyTests
             set => throw new NotSupportedException();
         }
 
-        public void Release() => _release.TrySetResult();
+        /// <summary>Lets the held write, and every later one, through.</summary>
+        public void Release() => Interlocked.Exchange(ref _gate, null)?.TrySetResult();
+
+        /// <summary>Holds the next write (the writer loop's next send) until <see cref="Release"/>.</summary>
+        public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public List<(string UserId, string RunId, long Sequence)> Frames()
         {
@@ -233,9 +280,9 @@ public sealed class SinkQueueConcurrencyTests
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            if (holdFirstWrite && Interlocked.Increment(ref _writes) == 1)
+            if (_gate is { } gate)
             {
-                await _release.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await gate.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             else
             {
