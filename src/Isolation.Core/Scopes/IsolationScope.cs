@@ -153,11 +153,17 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         where TAgent : class
     {
         ThrowIfDisposed(TypeNames.Of<TAgent>());
-        var factory = Services.GetService<IAgentFactory<TAgent>>();
+        var factory = AgentFactoryCache<TAgent>.Find(_factory);
         if (factory is null)
         {
-            ThrowHelper.ThrowInvalidOperation(
-                $"No agent factory is registered for '{TypeNames.Of<TAgent>()}'. Register the agent with services.AddIsolatedAgent<{typeof(TAgent).Name}>() so every scope gets its own instance.");
+            factory = Services.GetService<IAgentFactory<TAgent>>();
+            if (factory is null)
+            {
+                ThrowHelper.ThrowInvalidOperation(
+                    $"No agent factory is registered for '{TypeNames.Of<TAgent>()}'. Register the agent with services.AddIsolatedAgent<{typeof(TAgent).Name}>() so every scope gets its own instance.");
+            }
+
+            AgentFactoryCache<TAgent>.Remember(_factory, factory);
         }
 
         var agent = factory.Create(this);
