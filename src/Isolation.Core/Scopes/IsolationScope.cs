@@ -414,6 +414,16 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         return created;
     }
 
+    /// <summary>The deadline its creator keeps passed (see <see cref="IsolationScopeFactory.CreateScope(UserExecutionContext, TimeSpan?, bool)"/>): what the scope's own timer does.</summary>
+    internal void ExpireDeadline()
+    {
+        if ((Volatile.Read(ref _flags) & (DisposingFlag | AbortedByCallerFlag)) == 0)
+        {
+            Interlocked.Or(ref _flags, AbortedByDeadlineFlag);
+            CancelAbortSource(EnsureAbortSource());
+        }
+    }
+
     private void OnDeadline()
     {
         // The callback runs for any cancellation of the source: only the timer's counts as the deadline.
