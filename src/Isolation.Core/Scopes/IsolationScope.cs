@@ -152,7 +152,11 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     public TAgent GetAgent<TAgent>()
         where TAgent : class
     {
-        ThrowIfDisposed(TypeNames.Of<TAgent>());
+        if (IsDisposed)
+        {
+            ThrowIfDisposed(TypeNames.Of<TAgent>());
+        }
+
         var factory = AgentFactoryCache<TAgent>.Find(_factory);
         if (factory is null)
         {
