@@ -79,6 +79,20 @@ public static class Goals
         Judge(lines, "other users' events with a stalled client <= 10x without it", othersStalled, othersAlone, (w, wo) =>
             (Mean(w) / Mean(wo) <= 10, $"{Ns(w)} vs {Ns(wo)}: {Mean(w) / Mean(wo):0.00}x"));
 
+        foreach (var draining in new[] { false, true })
+        {
+            var sink = Find(reports, nameof(SinkEnqueueBenchmark), nameof(SinkEnqueueBenchmark.Sink), "Draining", draining);
+            var channel = Find(reports, nameof(SinkEnqueueBenchmark), nameof(SinkEnqueueBenchmark.BoundedChannel), "Draining", draining);
+            var writer = draining ? "writer sending on the other core" : "writer parked in a send";
+            Judge(lines, $"WebSocketEventSink enqueue with a send in flight <= 100 ns ({writer})", sink, channel, (s, c) =>
+                (Mean(s) <= 100, $"{Ns(s)} (a bare bounded channel: {Ns(c)}), {Bytes(s)} B"));
+        }
+
+        var localWithout = Find(reports, nameof(RedisLocalDeliveryBenchmark), nameof(RedisLocalDeliveryBenchmark.WithoutRedis));
+        var localWith = Find(reports, nameof(RedisLocalDeliveryBenchmark), nameof(RedisLocalDeliveryBenchmark.WithRedis));
+        Judge(lines, "local delivery with Redis configured <= 1.2x without (a user whose connections are all here)", localWith, localWithout, (w, wo) =>
+            (Mean(w) / Mean(wo) <= 1.2, $"{Ns(w)} vs {Ns(wo)}: {Mean(w) / Mean(wo):0.00}x, {Bytes(w) - Bytes(wo):+0;-0} B"));
+
         var idle = Find(reports, nameof(MemoryAtScaleBenchmark), nameof(MemoryAtScaleBenchmark.IdleConnections));
         var plainChannels = Find(reports, nameof(MemoryAtScaleBenchmark), nameof(MemoryAtScaleBenchmark.PlainChannels));
         Judge(lines, $"<= 2 KB per registered idle connection ({MemoryAtScaleBenchmark.Connections:N0} WebSocket sinks)", idle, plainChannels, (i, p) =>

@@ -63,23 +63,43 @@ public sealed class RedisConnectionRegistry : IConnectionRegistry
     /// <returns>How many of this node's connections took it, and how many refused it as another user's event.</returns>
     public EventDeliveryResult Publish(EventEnvelope envelope)
     {
-        ArgumentNullException.ThrowIfNull(envelope);
-
-        // The common case, a user whose connections are all here: the single-node path, nothing queued for Redis. (A user
-        // who has no connection left here counts as no_connection, as on one node: no other node had one either.)
-        if (_backplane.IsLocalOnly(envelope.UserId))
+        // (TryPublish checks the envelope for null.) One lookup in the local registry delivers to the user's connections here and reads this node's last presence
+        // answer for the user, kept on the same entry. The common case, a user whose connections are all here, ends here:
+        // the single-node path, nothing queued for Redis.
+        if (_local.TryPublish(envelope, _backplane.PresenceSlot, out var result, out var presence))
         {
-            return _local.Publish(envelope);
+            if (!_backplane.IsLocalOnly(envelope.UserId, presence))
+            {
+                _backplane.Forward(envelope, deliveredLocally: true);
+            }
+
+            return result;
         }
 
-        var result = default(EventDeliveryResult);
-        var hasLocal = _local.GetConnectionCount(envelope.UserId) > 0;
-        if (hasLocal)
+        // No connection here. A user whom the last lookup found on no other node either counts as no_connection, as on
+        // one node; otherwise the event goes to the nodes that hold the user's connections.
+        if (_backplane.IsLocalOnly(envelope.UserId, attached: null))
         {
-            result = _local.Publish(envelope);
+            _local.ReportDropped(RedisDropReasons.NoConnection, envelope);
+            return default;
         }
 
-        _backplane.Forward(envelope, hasLocal);
-        return result;
+        _backplane.Forward(envelope, deliveredLocally: false);
+        return default;
     }
+
+    /// <summary>
+    /// Sends one event to one connection of this node, without a scope, through the local
+    /// <see cref="ConnectionRegistry.SendToConnection"/>: the connection is a socket this process holds, so nothing goes
+    /// through Redis. The owner check and counting are the local registry's.
+    /// </summary>
+    /// <param name="userId">The user who owns the connection.</param>
+    /// <param name="connectionId">The connection, as registered on this node.</param>
+    /// <param name="type">The event type, e.g. <c>ready</c>.</param>
+    /// <param name="payload">The payload; may be <see langword="null"/>.</param>
+    /// <param name="runId">The run the event is about, if any.</param>
+    /// <returns>1 delivered when the connection queued it; 1 refused when it was refused as another user's event.</returns>
+    /// <exception cref="ArgumentException">An identifier or the type is null, empty or white space.</exception>
+    public EventDeliveryResult SendToConnection(string userId, string connectionId, string type, object? payload, string? runId = null) =>
+        _local.SendToConnection(userId, connectionId, type, payload, runId);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Isolation.Diagnostics;
@@ -17,16 +18,22 @@ namespace Isolation;
 /// </summary>
 /// <remarks>
 /// A dictionary from user id to that user's sinks (an immutable array, replaced under a per-user lock), so delivery reads
-/// one array without locking and touches nobody else's connections.
+/// one array without locking and touches nobody else's connections. A decorating registry keeps its own per-user state on
+/// the same entry (<see cref="CreateUserStateSlot{TState}"/>) and delivers with <see cref="TryPublish{TState}"/>, so that a
+/// local delivery through it still costs one lookup.
 /// </remarks>
 public sealed class ConnectionRegistry : IConnectionRegistry
 {
+    /// <summary>How many <see cref="UserStateSlot{TState}"/>s one registry hands out.</summary>
+    internal const int MaxUserStateSlots = 16;
+
     private readonly ConcurrentDictionary<string, UserConnections> _users = new(StringComparer.Ordinal);
 
     // How many users have a connection of each id (ids are unique per user only): lets SendToConnection tell a connection
     // of another user (refused as an event leak) from one that is gone, without a scan. Touched on (un)registration only.
     private readonly ConcurrentDictionary<string, int> _connectionIds = new(StringComparer.Ordinal);
     private int _connectionCount;
+    private int _slotCount;
 
     internal ConnectionRegistry(EventMetrics metrics, IOptions<EventDeliveryOptions> options, TimeProvider timeProvider)
     {
@@ -113,6 +120,139 @@ public sealed class ConnectionRegistry : IConnectionRegistry
             return default;
         }
 
+        return Deliver(sinks, envelope);
+    }
+
+    /// <summary>
+    /// Creates a per-user slot for a registry that decorates this one: state it keeps on each user's entry here, read in
+    /// the same lookup as the user's connections by <see cref="TryPublish{TState}"/>, so that a decorated local delivery
+    /// costs one dictionary lookup, as an undecorated one. Create it once (e.g. in the decorator's constructor) and keep it.
+    /// </summary>
+    /// <typeparam name="TState">The state kept per user.</typeparam>
+    /// <returns>A new slot, empty for every user.</returns>
+    /// <exception cref="InvalidOperationException">This registry already has 16 slots: a slot is meant to be created once per decorating registry, not per call.</exception>
+    public UserStateSlot<TState> CreateUserStateSlot<TState>()
+        where TState : class
+    {
+        var index = Interlocked.Increment(ref _slotCount) - 1;
+        if (index >= MaxUserStateSlots)
+        {
+            Interlocked.Decrement(ref _slotCount);
+            ThrowHelper.ThrowInvalidOperation(
+                $"A ConnectionRegistry has at most {MaxUserStateSlots} user state slots. Create a slot once per decorating registry (e.g. in its constructor) and keep it, instead of creating one per call.");
+        }
+
+        return new UserStateSlot<TState>(this, index);
+    }
+
+    /// <summary>
+    /// Delivers an envelope to the user's connections of this process, like <see cref="Publish"/>, and reads
+    /// <paramref name="slot"/>'s state of that user in the same lookup. When the user has no connection here, nothing is
+    /// delivered and, unlike <see cref="Publish"/>, nothing is counted: the caller decides (deliver elsewhere, or count the
+    /// drop with <see cref="ReportDropped"/>).
+    /// </summary>
+    /// <remarks>The owner checks, drop counting and ordering are those of <see cref="Publish"/>; only the no-connection case differs.</remarks>
+    /// <typeparam name="TState">The slot's state type.</typeparam>
+    /// <param name="envelope">The envelope.</param>
+    /// <param name="slot">A slot created by this registry's <see cref="CreateUserStateSlot{TState}"/>.</param>
+    /// <param name="result">How many of this process's connections took the envelope, and how many refused it as another user's event.</param>
+    /// <param name="state">The user's state in <paramref name="slot"/>; <see langword="null"/> when none was set or the user has no connection here.</param>
+    /// <returns><see langword="true"/> when the user has connections here and the envelope was handed to them; <see langword="false"/> when the user has none.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="envelope"/> or <paramref name="slot"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="slot"/> was created by another registry.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the decorator's Publish: one call frame, as without it
+    public bool TryPublish<TState>(EventEnvelope envelope, UserStateSlot<TState> slot, out EventDeliveryResult result, out TState? state)
+        where TState : class
+    {
+        // Plain checks rather than Guard's: this method is shared generic code, where a call to a generic helper costs a
+        // runtime lookup on every delivery.
+        if (envelope is null)
+        {
+            ThrowHelper.ThrowArgumentNull(nameof(envelope));
+        }
+
+        if (slot is null)
+        {
+            ThrowHelper.ThrowArgumentNull(nameof(slot));
+        }
+
+        if (!ReferenceEquals(slot.Registry, this))
+        {
+            ThrowHelper.ThrowArgument(
+                "The user state slot was created by another ConnectionRegistry. Create the slot with CreateUserStateSlot on the registry you deliver through.",
+                nameof(slot));
+        }
+
+        if (!_users.TryGetValue(envelope.UserId, out var connections))
+        {
+            result = default;
+            state = null;
+            return false;
+        }
+
+        var sinks = Volatile.Read(ref connections.Sinks);
+        if (sinks.Length == 0)
+        {
+            result = default;
+            state = null;
+            return false;
+        }
+
+        var states = Volatile.Read(ref connections.States);
+        var index = slot.Index;
+
+        // Only UserStateSlot<TState>.TrySet writes this index, always with a TState: no type check needed.
+        state = states is not null && (uint)index < (uint)states.Length ? Unsafe.As<TState>(Volatile.Read(ref states[index])) : null;
+        result = Deliver(sinks, envelope);
+        return true;
+    }
+
+    internal bool TrySetUserState(string userId, int index, object? state)
+    {
+        while (_users.TryGetValue(userId, out var connections))
+        {
+            lock (connections)
+            {
+                if (connections.Retired)
+                {
+                    continue; // Its last connection left meanwhile: a new entry may have taken its place.
+                }
+
+                var states = connections.States;
+                if (states is null || states.Length <= index)
+                {
+                    var grown = new object?[Math.Max(index + 1, Volatile.Read(ref _slotCount))];
+                    states?.CopyTo(grown, 0);
+                    grown[index] = state;
+                    Volatile.Write(ref connections.States, grown);
+                }
+                else
+                {
+                    Volatile.Write(ref states[index], state);
+                }
+
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal bool TryGetUserState(string userId, int index, out object? state)
+    {
+        if (_users.TryGetValue(userId, out var connections) && Volatile.Read(ref connections.Sinks).Length != 0)
+        {
+            var states = Volatile.Read(ref connections.States);
+            state = states is not null && (uint)index < (uint)states.Length ? Volatile.Read(ref states[index]) : null;
+            return true;
+        }
+
+        state = null;
+        return false;
+    }
+
+    private EventDeliveryResult Deliver(IEventSink[] sinks, EventEnvelope envelope)
+    {
         var delivered = 0;
         var leaks = 0;
         foreach (var sink in sinks)
@@ -417,6 +557,9 @@ public sealed class ConnectionRegistry : IConnectionRegistry
 #pragma warning disable SA1401, CA1051 // Read without a lock on the delivery path; written under the lock.
         public IEventSink[] Sinks = [];
         public bool Retired;
+
+        // The UserStateSlot states of this user, by slot index; null until a slot is first set.
+        public object?[]? States;
 #pragma warning restore SA1401, CA1051
     }
 

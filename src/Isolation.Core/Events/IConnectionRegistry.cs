@@ -68,4 +68,27 @@ public interface IConnectionRegistry
     /// <exception cref="ArgumentException">An identifier is empty, or the user already has a connection with that id.</exception>
     /// <exception cref="InvalidOperationException">The WebSocket is not open.</exception>
     WebSocketEventSink RegisterWebSocket(WebSocket webSocket, string userId, string connectionId, CancellationToken connectionAborted = default);
+
+    /// <summary>
+    /// Sends one event to one connection of this process, without a scope: what a connection handler tells the connection
+    /// itself (that it is registered, that a message it sent was malformed). See <see cref="ConnectionRegistry.SendToConnection"/>
+    /// for the stamping, the owner check and what is counted; a registry that decorates <see cref="ConnectionRegistry"/>
+    /// passes the call on to it, since the connection is a socket this process holds.
+    /// </summary>
+    /// <remarks>
+    /// The default implementation, for registries written before this member existed, throws
+    /// <see cref="NotSupportedException"/>: implement it (usually by calling the local <see cref="ConnectionRegistry"/>), or
+    /// call <see cref="ConnectionRegistry.SendToConnection"/> on the local registry, which <c>AddIsolation</c> always registers.
+    /// </remarks>
+    /// <param name="userId">The user who owns the connection (the authenticated user of the connection handler).</param>
+    /// <param name="connectionId">The connection, as registered.</param>
+    /// <param name="type">The event type, e.g. <c>ready</c>.</param>
+    /// <param name="payload">The payload, serialized as JSON with its runtime type; may be <see langword="null"/>.</param>
+    /// <param name="runId">The run the event is about, if any.</param>
+    /// <returns>1 delivered when the connection queued it; 1 refused when it was refused as another user's event.</returns>
+    /// <exception cref="ArgumentException">An identifier or the type is null, empty or white space.</exception>
+    /// <exception cref="NotSupportedException">The registry does not implement this member (the default implementation).</exception>
+    EventDeliveryResult SendToConnection(string userId, string connectionId, string type, object? payload, string? runId = null) =>
+        throw new NotSupportedException(
+            $"{GetType().FullName} does not implement IConnectionRegistry.SendToConnection. Implement it (a registry that decorates ConnectionRegistry passes the call on to it), or call SendToConnection on the local ConnectionRegistry, which AddIsolation always registers.");
 }

@@ -1,7 +1,8 @@
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 using Isolation.Diagnostics;
 using Isolation.Internal;
 using Microsoft.Extensions.Logging;
@@ -14,18 +15,27 @@ namespace Isolation;
 /// registered by <see cref="IConnectionRegistry.RegisterWebSocket"/>.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The queue is lock-free: <see cref="TryWrite"/> reserves a place with one interlocked increment, appends to a
+/// multi-producer queue and, only when the writer loop is idle, wakes it; it never takes a lock that the writer loop also
+/// takes, so a send in flight never holds up the runs that emit.
+/// </para>
+/// <para>
 /// The connection leaves the registry, and the writer loop ends, when the sink is disposed, when the connection's abort
 /// token fires, when a send fails or exceeds <see cref="EventDeliveryOptions.SendTimeout"/> (the socket is then aborted),
 /// or when the queue overflows with <see cref="EventQueueFullMode.CloseConnection"/>; at the latest, when the next event
-/// finds the socket no longer open. Events still queued then are dropped and counted. The sink never closes the socket gracefully: the code that accepted it keeps reading it and
-/// closes it. The one exception is a connection the registry refuses (<see cref="EventDeliveryOptions.MaxConnectionsPerUser"/>):
+/// finds the socket no longer open. Events still queued then are dropped and counted. The sink never closes the socket
+/// gracefully: the code that accepted it keeps reading it and closes it. The one exception is a connection the registry refuses (<see cref="EventDeliveryOptions.MaxConnectionsPerUser"/>):
 /// its sink closes the socket with status 1008 (policy violation) and a reason naming the limit, and never joins the registry.
+/// </para>
 /// </remarks>
 public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
 {
     private readonly ConnectionRegistry _registry;
     private readonly WebSocket _socket;
-    private readonly Channel<EventEnvelope> _queue;
+    private readonly ConcurrentQueue<EventEnvelope> _queue = new();
+    private readonly WriterSignal _signal = new();
+    private readonly int _capacity;
     private readonly EventQueueFullMode _fullMode;
     private readonly TimeSpan _sendTimeout;
     private IDisposable? _registration;
@@ -33,6 +43,15 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
     private CancellationTokenSource? _sendTimeoutSource;
     private Task _completion = Task.CompletedTask;
     private int _stopping;
+
+    // Places taken in the queue: the events in it plus those being added. Above the capacity, QueueFullMode applies.
+    private int _reserved;
+
+    // 1 while the writer loop waits for an event (or is about to): the next TryWrite wakes it.
+    private int _waiting;
+
+    // 1 once Close has started draining: an event queued after that point is drained by its own writer.
+    private int _closed;
     private long _sent;
     private long _dropped;
 
@@ -44,18 +63,8 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
         ConnectionId = connectionId;
         var options = registry.Options;
         _fullMode = options.QueueFullMode;
+        _capacity = options.QueueCapacity;
         _sendTimeout = options.SendTimeout;
-        var channelOptions = new BoundedChannelOptions(options.QueueCapacity)
-        {
-            // Drop-oldest is atomic inside the channel; the other modes need to see the refused write themselves.
-            FullMode = _fullMode == EventQueueFullMode.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        };
-        _queue = _fullMode == EventQueueFullMode.DropOldest
-            ? Channel.CreateBounded<EventEnvelope>(channelOptions, OnOldestDropped)
-            : Channel.CreateBounded<EventEnvelope>(channelOptions);
     }
 
     /// <inheritdoc />
@@ -74,7 +83,7 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
     public long DroppedCount => Interlocked.Read(ref _dropped);
 
     /// <summary>Gets how many events wait in the queue.</summary>
-    internal int QueuedCount => _queue.Reader.Count;
+    internal int QueuedCount => _queue.Count;
 
     /// <summary>
     /// Queues an envelope of this connection's user without waiting. An envelope of another user is refused and reported
@@ -95,7 +104,31 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
             return false;
         }
 
-        return _queue.Writer.TryWrite(envelope) || OnWriteRefused(envelope);
+        if (Volatile.Read(ref _stopping) != 0)
+        {
+            Drop(EventDropReasons.ConnectionClosed, envelope);
+            return false;
+        }
+
+        if (Interlocked.Increment(ref _reserved) > _capacity && !MakeRoom(envelope))
+        {
+            return false;
+        }
+
+        _queue.Enqueue(envelope);
+
+        // Both reads come after the enqueue's interlocked exchange, and the writer loop sets each flag with an interlocked
+        // write before it looks at the queue: either it sees this event, or this sees the flag.
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            DrainClosed(); // The writer loop has ended and may have drained before this event arrived.
+        }
+        else if (Volatile.Read(ref _waiting) != 0)
+        {
+            Wake();
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -136,7 +169,7 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
     internal void StartRefused(string reason)
     {
         Interlocked.Exchange(ref _stopping, 1);
-        _queue.Writer.TryComplete();
+        Interlocked.Exchange(ref _closed, 1);
         _completion = CloseRefusedAsync(reason);
     }
 
@@ -162,27 +195,30 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
             return;
         }
 
-        // Completing the queue wakes the writer loop, which sees the flag and stops: no cancellation source, no registration.
-        _queue.Writer.TryComplete();
+        // Wakes the writer loop if it waits for an event; it sees the flag and stops: no cancellation source, no registration.
+        Wake();
     }
 
     private async Task RunAsync()
     {
         // Run the loop off the registering thread: the caller goes on to read the socket.
         await Task.Yield();
-        var reader = _queue.Reader;
         try
         {
             // Stopped (disposed, connection aborted, or queue overflow with CloseConnection): what is still queued is
             // dropped by Close, not sent.
-            while (Volatile.Read(ref _stopping) == 0 && await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (Volatile.Read(ref _stopping) == 0)
             {
-                while (Volatile.Read(ref _stopping) == 0 && reader.TryRead(out var envelope))
+                if (!_queue.TryDequeue(out var envelope))
                 {
-                    if (!await SendAsync(envelope).ConfigureAwait(false))
-                    {
-                        return;
-                    }
+                    await WaitForEventAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                Interlocked.Decrement(ref _reserved);
+                if (!await SendAsync(envelope).ConfigureAwait(false))
+                {
+                    return;
                 }
             }
         }
@@ -256,14 +292,8 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
     private void Close()
     {
         Interlocked.Exchange(ref _stopping, 1);
-        _queue.Writer.TryComplete();
-        long dropped = 0;
-        while (_queue.Reader.TryRead(out var envelope))
-        {
-            dropped++;
-            Drop(EventDropReasons.ConnectionClosed, envelope);
-        }
-
+        Interlocked.Exchange(ref _closed, 1);
+        var dropped = DrainClosed();
         _registration?.Dispose();
         _abortRegistration.Dispose();
         _sendTimeoutSource?.Dispose();
@@ -271,6 +301,67 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
         {
             Log.ConnectionRemoved(_registry.Metrics.Logger, ConnectionId, UserId, dropped);
         }
+    }
+
+    /// <summary>
+    /// Waits until an event is queued or the sink stops. Announces the wait first, then looks at the queue once more, so an
+    /// event queued in between is not missed; whoever takes the announcement back (a producer or this) owns the wake-up.
+    /// </summary>
+    private ValueTask WaitForEventAsync()
+    {
+        _signal.Reset();
+        Interlocked.Exchange(ref _waiting, 1);
+        if ((!_queue.IsEmpty || Volatile.Read(ref _stopping) != 0) && Interlocked.Exchange(ref _waiting, 0) == 1)
+        {
+            return default;
+        }
+
+        return _signal.WaitAsync();
+    }
+
+    /// <summary>Wakes the writer loop if it waits; only one caller wins the wait, so it is woken once.</summary>
+    private void Wake()
+    {
+        if (Interlocked.CompareExchange(ref _waiting, 0, 1) == 1)
+        {
+            _signal.Set();
+        }
+    }
+
+    /// <summary>
+    /// Makes room for one event in a full queue; <see langword="true"/> when <paramref name="envelope"/> may be queued
+    /// (drop oldest: the oldest queued event was dropped, and its place is the new one's), <see langword="false"/> when it
+    /// was refused (its reservation is given back).
+    /// </summary>
+    private bool MakeRoom(EventEnvelope envelope)
+    {
+        if (_fullMode == EventQueueFullMode.DropOldest)
+        {
+            // Nothing to take when the writer loop emptied the queue meanwhile: then there is room anyway.
+            if (_queue.TryDequeue(out var oldest))
+            {
+                Drop(EventDropReasons.QueueFull, oldest);
+            }
+
+            return true;
+        }
+
+        Interlocked.Decrement(ref _reserved);
+        return OnWriteRefused(envelope);
+    }
+
+    /// <summary>Drops (as <c>connection_closed</c>) what is queued once the writer loop has ended; returns how many.</summary>
+    private long DrainClosed()
+    {
+        long dropped = 0;
+        while (_queue.TryDequeue(out var envelope))
+        {
+            Interlocked.Decrement(ref _reserved);
+            dropped++;
+            Drop(EventDropReasons.ConnectionClosed, envelope);
+        }
+
+        return dropped;
     }
 
     private bool OnWriteRefused(EventEnvelope envelope)
@@ -294,11 +385,28 @@ public sealed class WebSocketEventSink : IEventSink, IAsyncDisposable
         return false;
     }
 
-    private void OnOldestDropped(EventEnvelope envelope) => Drop(EventDropReasons.QueueFull, envelope);
-
     private void Drop(string reason, EventEnvelope envelope)
     {
         Interlocked.Increment(ref _dropped);
         _registry.Metrics.Dropped(reason, envelope);
+    }
+
+    /// <summary>The writer loop's one reusable wait: set by whoever takes back its announcement, continued on the thread pool.</summary>
+    private sealed class WriterSignal : IValueTaskSource
+    {
+        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+
+        public void Reset() => _core.Reset();
+
+        public void Set() => _core.SetResult(true);
+
+        public ValueTask WaitAsync() => new(this, _core.Version);
+
+        public void GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 }

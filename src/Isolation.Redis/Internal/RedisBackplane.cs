@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -35,6 +36,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private readonly Channel<Outbound>[] _shards = new Channel<Outbound>[ShardCount];
     private readonly ConcurrentDictionary<string, byte> _localUsers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PresenceEntry> _presence = new(StringComparer.Ordinal);
+    private readonly UserStateSlot<PresenceEntry> _presenceSlot;
     private readonly ConcurrentDictionary<string, Target> _targets = new(StringComparer.Ordinal);
     private readonly ReplayWindow _replay;
     private readonly CancellationTokenSource _stopping = new();
@@ -45,6 +47,9 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private readonly List<Task> _loops = [];
     private ConnectionMultiplexer? _redis;
     private ChannelMessageQueue? _queue;
+    private ITimer? _clock;
+    private long _coarseNow;
+    private int _presenceGeneration;
     private int _started;
     private int _stopped;
 
@@ -59,6 +64,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         _stoppingToken = _stopping.Token;
         _options = options.Value;
         _local = local;
+        _presenceSlot = local.CreateUserStateSlot<PresenceEntry>();
         _time = time;
         _systemClock = ReferenceEquals(time, TimeProvider.System);
         _logger = (ILogger?)loggerFactory?.CreateLogger("Isolation.Redis") ?? NullLogger.Instance;
@@ -82,6 +88,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
             });
         }
 
+        _coarseNow = NowMilliseconds();
         var meter = meterFactory.Create(RedisTelemetry.MeterName);
         _sent = meter.CreateCounter<long>(RedisTelemetry.MessagesSent, "{message}", "Messages this node published to other nodes' channels, one per target node.");
         _received = meter.CreateCounter<long>(RedisTelemetry.MessagesReceived, "{message}", "Messages this node accepted from other nodes and handed to its local connection registry.");
@@ -101,20 +108,61 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     public bool IsStarted => Volatile.Read(ref _started) != 0;
 
     /// <summary>
-    /// Whether a lookup found no other node holding connections of <paramref name="userId"/>: then an event of that user
-    /// is delivered here only, exactly as without Redis — one cache lookup, no queue hop. Once the entry is older than
-    /// PresenceCacheDuration, one lookup starts in the background and the old answer serves until it returns, so a
-    /// connection opened elsewhere meanwhile is learned within PresenceCacheDuration plus one lookup.
+    /// The slot on the local registry's user entries where this node keeps each local user's last presence answer, so
+    /// that a local delivery reads it in the same lookup as the user's connections.
     /// </summary>
-    public bool IsLocalOnly(string userId)
+    public UserStateSlot<PresenceEntry> PresenceSlot => _presenceSlot;
+
+    /// <summary>
+    /// Whether a lookup found no other node holding connections of <paramref name="userId"/>: then an event of that user
+    /// is delivered here only, exactly as without Redis — no queue hop. <paramref name="attached"/> is the answer the local
+    /// registry keeps on the user's entry (read with the connections, in the same lookup); without one (the user's first
+    /// connection here, or none), the node's presence cache is asked and its answer attached for the next event. Once the
+    /// answer is older than PresenceCacheDuration, one lookup starts in the background and the old answer serves until it
+    /// returns, so a connection opened elsewhere meanwhile is learned within PresenceCacheDuration plus one lookup, plus one
+    /// tick of the clock the delivery path reads (advanced by a timer every tenth of PresenceCacheDuration, 10 to 100 ms,
+    /// so that no event pays for reading the time).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsLocalOnly(string userId, PresenceEntry? attached)
     {
-        if (!_presence.TryGetValue(userId, out var cached) || cached.Nodes.Length != 0)
+        // The common case, inlined into the registry's Publish: a current, unexpired answer that says "only here".
+        if (attached is { LocalOnly: true } && attached.Generation == Volatile.Read(ref _presenceGeneration) && Volatile.Read(ref _coarseNow) < attached.ExpiresAt)
+        {
+            return true;
+        }
+
+        return IsLocalOnlySlow(userId, attached);
+    }
+
+    private bool IsLocalOnlySlow(string userId, PresenceEntry? attached)
+    {
+        var cached = attached;
+        if (cached is null || cached.Generation != Volatile.Read(ref _presenceGeneration))
+        {
+            // Not attached yet, or learned before Redis came back (it may have restarted empty): ask the cache.
+            if (!_presence.TryGetValue(userId, out cached))
+            {
+                return false;
+            }
+
+            _presenceSlot.TrySet(userId, cached);
+        }
+
+        if (!cached.LocalOnly)
         {
             return false;
         }
 
-        if (NowMilliseconds() >= cached.ExpiresAt)
+        if (Volatile.Read(ref _coarseNow) >= cached.ExpiresAt)
         {
+            // A newer answer may be in the cache already (a lookup that raced with attaching this one): take it.
+            if (_presence.TryGetValue(userId, out var current) && !ReferenceEquals(current, cached))
+            {
+                _presenceSlot.TrySet(userId, current);
+                return current.LocalOnly;
+            }
+
             RefreshInBackground(userId, cached);
         }
 
@@ -196,6 +244,14 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
             return;
         }
 
+        // The delivery path compares cached answers with a clock this timer advances, instead of reading one per event.
+        if (_options.PresenceCacheDuration > TimeSpan.Zero)
+        {
+            var tick = ClockTick(_options.PresenceCacheDuration);
+            AdvanceClock();
+            _clock = _time.CreateTimer(static state => ((RedisBackplane)state!).AdvanceClock(), this, tick, tick);
+        }
+
         var configuration = ConfigurationOptions.Parse(_options.Configuration!);
         configuration.AbortOnConnectFail = false; // Start even when Redis is down; connect in the background.
         configuration.BacklogPolicy = BacklogPolicy.FailFast; // Never queue commands while disconnected: drop and count.
@@ -274,6 +330,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
             }
         }
 
+        _clock?.Dispose();
         await CloseAsync().ConfigureAwait(false);
         try
         {
@@ -300,6 +357,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 0)
         {
+            _clock?.Dispose();
             _stopping.Cancel();
             foreach (var shard in _shards)
             {
@@ -343,6 +401,12 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     /// </summary>
     private long NowMilliseconds() => _systemClock ? Environment.TickCount64 : (long)_time.GetElapsedTime(0).TotalMilliseconds;
 
+    /// <summary>How often the delivery path's clock advances: a tenth of the cache duration, from 10 to 100 milliseconds.</summary>
+    private static TimeSpan ClockTick(TimeSpan cacheDuration) =>
+        TimeSpan.FromMilliseconds(Math.Clamp(cacheDuration.TotalMilliseconds / 10, 10, 100));
+
+    private void AdvanceClock() => Volatile.Write(ref _coarseNow, NowMilliseconds());
+
     private double ExpiryScore() => (_time.GetUtcNow() + _options.PresenceTtl).ToUnixTimeMilliseconds();
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
@@ -356,7 +420,9 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         UnavailableSince = null;
         Log.Restored(_logger, e.EndPoint?.ToString() ?? "?");
 
-        // Redis may have restarted empty: forget what we knew about other nodes and write our presence again now.
+        // Redis may have restarted empty: forget what we knew about other nodes (here and what is attached to the local
+        // registry's entries) and write our presence again now.
+        Interlocked.Increment(ref _presenceGeneration);
         _presence.Clear();
         _ = Task.Run(
             async () =>
@@ -594,7 +660,9 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         var result = nodes.ToArray();
         if (_options.PresenceCacheDuration > TimeSpan.Zero)
         {
-            _presence[userId] = new PresenceEntry(result, now + (long)_options.PresenceCacheDuration.TotalMilliseconds);
+            var entry = new PresenceEntry(result, now + (long)_options.PresenceCacheDuration.TotalMilliseconds, Volatile.Read(ref _presenceGeneration));
+            _presence[userId] = entry;
+            _presenceSlot.TrySet(userId, entry); // Read by the next local delivery with the user's connections.
         }
 
         return result;
@@ -680,12 +748,19 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
 
     private readonly record struct Outbound(EventEnvelope Envelope, bool DeliveredLocally);
 
-    private sealed class PresenceEntry(string[] nodes, long expiresAt)
+    /// <summary>One answer of a presence lookup: the other nodes that held connections of a user, and until when to trust it.</summary>
+    internal sealed class PresenceEntry(string[] nodes, long expiresAt, int generation)
     {
         public string[] Nodes { get; } = nodes;
 
+        /// <summary>Gets whether no other node held connections of the user.</summary>
+        public bool LocalOnly { get; } = nodes.Length == 0;
+
         /// <summary>Gets when the entry expires, on <see cref="NowMilliseconds"/>'s clock.</summary>
         public long ExpiresAt { get; } = expiresAt;
+
+        /// <summary>Gets the cache generation it was learned in; a reconnection to Redis starts a new one.</summary>
+        public int Generation { get; } = generation;
 
 #pragma warning disable SA1401, CA1051 // Claimed with Interlocked by the one background lookup of this entry.
         public int Refreshing;
