@@ -14,6 +14,18 @@ public sealed class Dep5;
 
 public sealed class Dep6;
 
+public sealed class Dep7;
+
+public sealed class Dep8;
+
+public sealed class Dep9;
+
+public sealed class Dep10;
+
+public sealed class Dep11;
+
+public sealed class Dep12;
+
 public sealed class Agent0 : IAgent;
 
 public sealed class Agent3(Dep1 a, Dep2 b, Dep3 c) : IAgent
@@ -24,6 +36,13 @@ public sealed class Agent3(Dep1 a, Dep2 b, Dep3 c) : IAgent
 public sealed class Agent6(Dep1 a, Dep2 b, Dep3 c, Dep4 d, Dep5 e, Dep6 f) : IAgent
 {
     public object[] Deps { get; } = [a, b, c, d, e, f];
+}
+
+#pragma warning disable CA1502, SA1117 // The point of this agent is its long constructor.
+public sealed class Agent12(Dep1 a, Dep2 b, Dep3 c, Dep4 d, Dep5 e, Dep6 f, Dep7 g, Dep8 h, Dep9 i, Dep10 j, Dep11 k, Dep12 l) : IAgent
+#pragma warning restore CA1502, SA1117
+{
+    public object[] Deps { get; } = [a, b, c, d, e, f, g, h, i, j, k, l];
 }
 
 /// <summary>A pooled agent with per-request state cleared on reset.</summary>

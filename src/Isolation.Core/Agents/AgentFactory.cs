@@ -10,8 +10,9 @@ using Microsoft.Extensions.Options;
 namespace Isolation;
 
 /// <summary>
-/// The default <see cref="IAgentFactory{TAgent}"/>: activates through DI with a constructor call compiled once, or
-/// rents from a pool, and hands ownership to the scope.
+/// The default <see cref="IAgentFactory{TAgent}"/>: activates through DI (its own call site for the agent type where
+/// <see cref="AgentActivation{TAgent}.ThroughContainer"/> holds, otherwise a constructor call compiled once), or rents from
+/// a pool, and hands ownership to the scope.
 /// </summary>
 internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAgent> : IAgentFactory<TAgent>, IBuiltInAgentFactory, IDisposable
     where TAgent : class
@@ -27,6 +28,7 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         typeof(IsolatedAgent).IsAssignableFrom(typeof(TAgent));
 
     private readonly ObjectFactory<TAgent>? _activate;
+    private readonly bool _throughContainer;
     private readonly Func<IServiceProvider, TAgent>? _custom;
     private readonly ObjectPool<PooledAgent>? _pool;
     private readonly AgentHandOuts? _handedOut;
@@ -44,7 +46,10 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         }
         else
         {
+            // Compiled even when DI's call site builds the agent: it checks the constructors now, as it always did, and
+            // serves a provider without keyed services.
             _activate = ActivatorUtilities.CreateFactory<TAgent>(Type.EmptyTypes);
+            _throughContainer = AgentActivation<TAgent>.ThroughContainer && !settings.UsePool;
         }
 
         if (settings.UsePool)
@@ -88,7 +93,7 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         }
         else
         {
-            agent = _custom is null ? _activate!(scope.Services, null) : Invoke(_custom, scope);
+            agent = _custom is not null ? Invoke(_custom, scope) : Activate(scope.Services);
             (agent as IsolatedAgent)?.Attach(scope);
             if (NeedsRelease || scope.IsTracked)
             {
@@ -107,6 +112,17 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         }
 
         return agent;
+    }
+
+    private TAgent Activate(IServiceProvider services)
+    {
+        // The library's keyed transient registration of the agent type (see AddIsolatedAgent): DI's own compiled call site.
+        if (_throughContainer && services is IKeyedServiceProvider keyed && keyed.GetKeyedService(typeof(TAgent), AgentActivation.Key) is TAgent agent)
+        {
+            return agent;
+        }
+
+        return _activate!(services, null);
     }
 
     private TAgent Invoke(Func<IServiceProvider, TAgent> custom, IsolationScope scope)

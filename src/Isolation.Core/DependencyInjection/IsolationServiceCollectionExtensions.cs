@@ -166,6 +166,7 @@ public static partial class IsolationServiceCollectionExtensions
         {
             var descriptor = services[i];
             if (descriptor.ServiceType == typeof(IAgentFactory<TAgent>) ||
+                (descriptor.ServiceType == typeof(TAgent) && AgentActivation.IsActivation(descriptor)) ||
                 (!descriptor.IsKeyedService && descriptor.ImplementationInstance is AgentOptionsConfiguration<TAgent>))
             {
                 services.RemoveAt(i);
@@ -180,6 +181,13 @@ public static partial class IsolationServiceCollectionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IsolatedAgentOptions>, IsolatedAgentOptionsValidator<TAgent>>());
         builder.ValidateOnStart();
+        if (factory is null && AgentActivation<TAgent>.ThroughContainer)
+        {
+            // DI's own call site for the fresh agent, resolved by the factory from the scope's provider under a key only the
+            // library holds: the application's own registrations of the type (if any) are not touched.
+            services.Add(ServiceDescriptor.KeyedTransient<TAgent, TAgent>(AgentActivation.Key));
+        }
+
         services.AddSingleton<IAgentFactory<TAgent>>(sp => new AgentFactory<TAgent>(
             sp,
             sp.GetRequiredService<IsolationMonitor>(),

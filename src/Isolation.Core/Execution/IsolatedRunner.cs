@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Threading.Tasks.Sources;
 using Isolation.Diagnostics;
 using Isolation.Internal;
 using Microsoft.Extensions.Logging;
@@ -23,6 +25,8 @@ internal sealed class IsolatedRunner : IIsolatedRunner
     private readonly RunMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly ConcurrentQueue<RunDeadline> _deadlines = new();
+    private readonly ConcurrentQueue<RunWatch> _watches = new();
     private int _abandoned;
 
     public IsolatedRunner(IsolationScopeFactory scopes, IConnectionRegistry registry, IOptions<IsolatedRunnerOptions> options)
@@ -97,7 +101,8 @@ internal sealed class IsolatedRunner : IIsolatedRunner
             IsolationScope scope;
             try
             {
-                scope = _scopes.CreateScope(context, deadline);
+                // The runner keeps the deadline on a reusable timer (below), so the scope makes none of its own.
+                scope = _scopes.CreateScope(context, deadline, ownTimer: false);
             }
 #pragma warning disable CA1031 // A failing mode provider (or anything else the scope needs) ends this run, not the caller.
             catch (Exception ex)
@@ -107,29 +112,32 @@ internal sealed class IsolatedRunner : IIsolatedRunner
                 return EndWithoutScope(context, RunStatus.Failed, start, ex, _options.FailureMessage);
             }
 
-            Started(scope);
+            var runDeadline = RunDeadline.Start(_deadlines, _time, scope, deadline);
             Task workTask;
             bool abortedFirst;
-            using (cancellationToken.UnsafeRegister(static s => ((IsolationScope)s!).Abort(), scope))
+            try
             {
-                var inline = !(options?.StartOnThreadPool ?? _options.StartOnThreadPool);
-                workTask = inline ? StartInline(work, scope) : StartOnThreadPool(work, scope);
-                if (inline && workTask.IsCompleted)
+                Started(scope);
+                using (cancellationToken.UnsafeRegister(static s => ((IsolationScope)s!).Abort(), scope))
                 {
-                    // Ended within its synchronous part, on this thread: no waiting, nothing to allocate. An abort that fired
-                    // meanwhile (the deadline passed while the work blocked this thread) came first.
-                    abortedFirst = scope.Aborted.IsCancellationRequested;
-                }
-                else
-                {
-                    var watch = new AbortWatch(workTask);
-                    using (scope.Aborted.UnsafeRegister(static s => ((AbortWatch)s!).OnAbort(), watch))
+                    var inline = !(options?.StartOnThreadPool ?? _options.StartOnThreadPool);
+                    workTask = inline ? StartInline(work, scope) : StartOnThreadPool(work, scope);
+                    if (inline && workTask.IsCompleted)
                     {
-                        await Task.WhenAny(workTask, watch.Task).ConfigureAwait(false);
+                        // Ended within its synchronous part, on this thread: no waiting, nothing to allocate. An abort that fired
+                        // meanwhile (the deadline passed while the work blocked this thread) came first.
+                        abortedFirst = scope.Aborted.IsCancellationRequested;
                     }
-
-                    abortedFirst = watch.AbortedFirst;
+                    else
+                    {
+                        abortedFirst = await WaitAsync(workTask, scope).ConfigureAwait(false);
+                    }
                 }
+            }
+            finally
+            {
+                // The outcome is decided: from here the deadline no longer matters to this run.
+                runDeadline.Stop(_deadlines);
             }
 
             // What happened first decides, as seen when the abort fired: work that returned after its deadline passed timed
@@ -171,6 +179,23 @@ internal sealed class IsolatedRunner : IIsolatedRunner
                 _limiter.Release(slot);
             }
         }
+    }
+
+    /// <summary>Waits for the work or the scope's abort, whichever comes first; true when the abort did.</summary>
+    private async ValueTask<bool> WaitAsync(Task workTask, IsolationScope scope)
+    {
+        if (!_watches.TryDequeue(out var watch))
+        {
+            watch = new RunWatch();
+        }
+
+        var abortedFirst = await watch.Start(workTask, scope.Aborted).ConfigureAwait(false);
+        if (watch.TryFinish())
+        {
+            _watches.Enqueue(watch);
+        }
+
+        return abortedFirst;
     }
 
     /// <summary>
@@ -342,25 +367,70 @@ internal sealed class IsolatedRunner : IIsolatedRunner
         return new RunResult(context, status, duration, exception, 0);
     }
 
-    /// <summary>Completes when the scope is aborted, remembering whether the work was still running at that moment.</summary>
-    private sealed class AbortWatch : TaskCompletionSource
+    /// <summary>
+    /// Completes when the work returns or the scope is aborted, remembering whether the work was still running at the
+    /// abort. Reused run after run when nothing can touch it any more: the work's continuation ran (the work came first)
+    /// and the abort callback was unregistered before it ran.
+    /// </summary>
+    private sealed class RunWatch : IValueTaskSource<bool>
     {
-        private readonly Task _work;
-        private int _abortedFirst;
+        private readonly Action _onWork;
+        private ManualResetValueTaskSourceCore<bool> _core;
+        private Task? _work;
+        private CancellationTokenRegistration _abort;
+        private int _signalled;
+        private bool _abortedFirst;
 
-        public AbortWatch(Task work)
-            : base(TaskCreationOptions.RunContinuationsAsynchronously) => _work = work;
+        public RunWatch() => _onWork = OnWork;
 
-        public bool AbortedFirst => Volatile.Read(ref _abortedFirst) != 0;
-
-        public void OnAbort()
+        public ValueTask<bool> Start(Task work, CancellationToken aborted)
         {
-            if (!_work.IsCompleted)
-            {
-                Volatile.Write(ref _abortedFirst, 1);
-            }
+            _core.Reset();
+            _work = work;
+            _abortedFirst = false;
+            Volatile.Write(ref _signalled, 0);
+            _abort = aborted.UnsafeRegister(static s => ((RunWatch)s!).OnAbort(), this);
+            work.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onWork);
+            return new ValueTask<bool>(this, _core.Version);
+        }
 
-            TrySetResult();
+        /// <summary>After the wait: whether the watch can serve another run.</summary>
+        public bool TryFinish()
+        {
+            var reusable = !_abortedFirst && _abort.Unregister();
+            _abort = default;
+            _work = null;
+            return reusable;
+        }
+
+        public bool GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+
+        private void OnWork()
+        {
+            if (Interlocked.Exchange(ref _signalled, 1) == 0)
+            {
+                // The work came first: the runner goes on where the work returned, as it would awaiting the work itself.
+                _core.RunContinuationsAsynchronously = false;
+                _core.SetResult(false);
+            }
+        }
+
+        private void OnAbort()
+        {
+            // Work that is done already is not cut short: its own continuation reports it.
+            if (_work is { IsCompleted: false } && Interlocked.Exchange(ref _signalled, 1) == 0)
+            {
+                _abortedFirst = true;
+
+                // Never inside the code that aborted (a timer, the caller's cancellation, Abort()).
+                _core.RunContinuationsAsynchronously = true;
+                _core.SetResult(true);
+            }
         }
     }
 

@@ -152,12 +152,22 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     public TAgent GetAgent<TAgent>()
         where TAgent : class
     {
-        ThrowIfDisposed(TypeNames.Of<TAgent>());
-        var factory = Services.GetService<IAgentFactory<TAgent>>();
+        if (IsDisposed)
+        {
+            ThrowIfDisposed(TypeNames.Of<TAgent>());
+        }
+
+        var factory = AgentFactoryCache<TAgent>.Find(_factory);
         if (factory is null)
         {
-            ThrowHelper.ThrowInvalidOperation(
-                $"No agent factory is registered for '{TypeNames.Of<TAgent>()}'. Register the agent with services.AddIsolatedAgent<{typeof(TAgent).Name}>() so every scope gets its own instance.");
+            factory = Services.GetService<IAgentFactory<TAgent>>();
+            if (factory is null)
+            {
+                ThrowHelper.ThrowInvalidOperation(
+                    $"No agent factory is registered for '{TypeNames.Of<TAgent>()}'. Register the agent with services.AddIsolatedAgent<{typeof(TAgent).Name}>() so every scope gets its own instance.");
+            }
+
+            AgentFactoryCache<TAgent>.Remember(_factory, factory);
         }
 
         var agent = factory.Create(this);
@@ -406,6 +416,16 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         }
 
         return created;
+    }
+
+    /// <summary>The deadline its creator keeps passed (see <see cref="IsolationScopeFactory.CreateScope(UserExecutionContext, TimeSpan?, bool)"/>): what the scope's own timer does.</summary>
+    internal void ExpireDeadline()
+    {
+        if ((Volatile.Read(ref _flags) & (DisposingFlag | AbortedByCallerFlag)) == 0)
+        {
+            Interlocked.Or(ref _flags, AbortedByDeadlineFlag);
+            CancelAbortSource(EnsureAbortSource());
+        }
     }
 
     private void OnDeadline()

@@ -37,7 +37,13 @@ internal sealed class IsolationScopeFactory : IIsolationScopeFactory
 
     public TimeProvider TimeProvider { get; }
 
-    public IsolationScope CreateScope(UserExecutionContext context, TimeSpan? deadline = null)
+    public IsolationScope CreateScope(UserExecutionContext context, TimeSpan? deadline = null) => CreateScope(context, deadline, ownTimer: true);
+
+    /// <summary>
+    /// Creates a scope; with <paramref name="ownTimer"/> false its creator keeps the deadline (the runner's reusable
+    /// timers call <see cref="IsolationScope.ExpireDeadline"/>), so the scope makes no timer of its own.
+    /// </summary>
+    internal IsolationScope CreateScope(UserExecutionContext context, TimeSpan? deadline, bool ownTimer)
     {
         Guard.NotNull(context);
         deadline ??= _defaultDeadline;
@@ -59,7 +65,7 @@ internal sealed class IsolationScopeFactory : IIsolationScopeFactory
         var leaks = Monitor.Leaks;
         leaks.OnScopeCreated();
         var serviceScope = _serviceScopeFactory.CreateAsyncScope();
-        var scope = new IsolationScope(this, serviceScope, context, mode, deadline, mode != IsolationMode.Off && leaks.ShouldTrackScope());
+        var scope = new IsolationScope(this, serviceScope, context, mode, ownTimer ? deadline : null, mode != IsolationMode.Off && leaks.ShouldTrackScope());
         serviceScope.ServiceProvider.GetRequiredService<ScopeHolder>().Scope = scope;
         Monitor.Metrics.ScopeStarted();
         return scope;
