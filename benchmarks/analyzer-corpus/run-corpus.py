@@ -203,8 +203,12 @@ def run(snapshot_dir, name, analyzers, work, served, labelled, log, built_only=(
                                     cwd=root.folder, capture_output=True, text=True)
             output = result.stdout + result.stderr
             log.write(f"==== {name}/{relative}\n{output}\n")
-            # The compiler reports the analyzers' time only when it ran them: with a declaration error it runs none.
-            analysed = any(re.search(r"\b" + re.escape(os.path.basename(a)[:-4]) + r", Version=", output) for a in analyzers)
+            # The compiler reports the analyzers' time when it started them, but reports their diagnostics only when the
+            # declarations compiled: with a declaration error left (a using of a missing namespace, a missing base type)
+            # it stops before emitting and drops every analyzer diagnostic. Analysed means: started, and no such error.
+            started = any(re.search(r"\b" + re.escape(os.path.basename(a)[:-4]) + r", Version=", output) for a in analyzers)
+            declaration_errors = {m.group("id") for m in ERROR.finditer(output) if m.group("id") in DECLARATION_ERRORS}
+            analysed = started and not declaration_errors
             if analysed:
                 break
             if "error CS5001" in output:
@@ -233,8 +237,14 @@ def run(snapshot_dir, name, analyzers, work, served, labelled, log, built_only=(
             if key not in found:
                 count += 1
             found.add(key)
-        state = "analysed" if analysed else "not analysed (errors " + ", ".join(
-            sorted({m.group("id") for m in ERROR.finditer(output)})) + ")"
+        if analysed:
+            state = "analysed"
+        else:
+            # Declaration errors left only in labelled files (never dropped) or files outside the snapshot: name them.
+            blocking = sorted({os.path.relpath(os.path.normpath(m.group("file").strip()), snapshot_dir) for m in ERROR.finditer(output)
+                               if m.group("id") in DECLARATION_ERRORS})
+            state = "not analysed (errors " + ", ".join(sorted({m.group("id") for m in ERROR.finditer(output)})) + \
+                    ("; declaration errors in " + ", ".join(blocking) if blocking else "") + ")"
         not_served = sorted({n for g in generated.values() if g.source == project_file or g.source in root.references for n in g.not_served})
         line = f"  {name}/{relative}: {state}, {count} report(s)"
         if not_served:

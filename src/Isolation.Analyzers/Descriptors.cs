@@ -122,6 +122,16 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor ISO201AgentEventBroadcastThroughCall = Create(
         RuleIdentifiers.AgentEventBroadcast, ISO201Title, ISO201Message, DiagnosticSeverity.Error, ISO201Description, WellKnownDiagnosticTags.CompilationEnd);
 
+    private const string ISO201StreamMessage = "'{0}' has singleton lifetime ({1}) and its {2} '{3}' is one {4} of '{5}' (conversation messages that do not say whose they are) that '{6}' pushes into, so every subscriber receives every user's messages; keep one stream per user or conversation, or deliver through the scope's IAgentEventEmitter (scope.Events.EmitAsync)";
+
+    /// <summary>ISO201 at a process-wide multicast stream of conversation messages in a type that is singleton by itself (or static).</summary>
+    public static readonly DiagnosticDescriptor ISO201ConversationStreamInSingleton = Create(
+        RuleIdentifiers.AgentEventBroadcast, ISO201Title, ISO201StreamMessage, DiagnosticSeverity.Error, ISO201Description);
+
+    /// <summary>ISO201 at such a stream where a registration makes the type singleton: known only at compilation end.</summary>
+    public static readonly DiagnosticDescriptor ISO201ConversationStreamInRegisteredSingleton = Create(
+        RuleIdentifiers.AgentEventBroadcast, ISO201Title, ISO201StreamMessage, DiagnosticSeverity.Error, ISO201Description, WellKnownDiagnosticTags.CompilationEnd);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, string description, params string[] tags)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md", tags);
 }

@@ -27,9 +27,13 @@ internal sealed class IsolationContext
         _compilation = compilation;
         Types = types;
         _defaultClassifier = new TypeClassifier(types, IsolationConfiguration.Default);
+        Payloads = new ConversationPayloads(types);
     }
 
     public KnownTypes Types { get; }
+
+    /// <summary>Conversation messages (what ISO201 must not broadcast or push to every subscriber), classified once per type.</summary>
+    public ConversationPayloads Payloads { get; }
 
     /// <summary>The classifier of the rules' defaults (no <c>.editorconfig</c> configuration).</summary>
     public TypeClassifier DefaultClassifier => _defaultClassifier;

@@ -54,6 +54,16 @@ internal sealed class KnownTypes
             "OpenAI.Chat.ChatCompletion",
             "OpenAI.Chat.StreamingChatCompletionUpdate",
             "Isolation.EventEnvelope");
+        // The role of a message in a conversation with a model (user, assistant, system, tool).
+        ChatRoles = GetAll(
+            compilation,
+            "Microsoft.Extensions.AI.ChatRole",
+            "Microsoft.SemanticKernel.ChatCompletion.AuthorRole",
+            "OpenAI.Chat.ChatMessageRole",
+            "LLama.Common.AuthorRole");
+        // Multicast streams: every subscriber (every linked target) receives every item pushed.
+        ObservableSubject = Get(compilation, "System.Reactive.Subjects.ISubject`2");
+        BroadcastBlock = Get(compilation, "System.Threading.Tasks.Dataflow.BroadcastBlock`1");
         SharedByDesign = GetAll(compilation, "Microsoft.Agents.AI.AIAgent", "Microsoft.Extensions.AI.IChatClient", "System.Net.Http.HttpClient", "System.Net.Http.HttpMessageInvoker");
 
         IServiceProvider = Get(compilation, "System.IServiceProvider");
@@ -218,6 +228,15 @@ internal sealed class KnownTypes
     public ImmutableArray<INamedTypeSymbol> AgentOutputs { get; }
 
     public INamedTypeSymbol? DbConnection { get; }
+
+    /// <summary>The role types of conversation messages: a type with a member of one of them is a conversation message.</summary>
+    public ImmutableArray<INamedTypeSymbol> ChatRoles { get; }
+
+    /// <summary>Rx's <c>ISubject&lt;TSource, TResult&gt;</c>: <c>Subject</c>, <c>ReplaySubject</c>, <c>BehaviorSubject</c>, ...</summary>
+    public INamedTypeSymbol? ObservableSubject { get; }
+
+    /// <summary>TPL Dataflow's <c>BroadcastBlock&lt;T&gt;</c>: every linked target receives every message.</summary>
+    public INamedTypeSymbol? BroadcastBlock { get; }
 
     /// <summary>LLamaSharp's context: one KV cache (a conversation), but its tokenizer methods use only the model's vocabulary.</summary>
     public INamedTypeSymbol? LLamaContext { get; }

@@ -38,7 +38,7 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
             var isolation = IsolationContext.TryGet(start.Compilation, start.Options);
             // Reported only where an agent broadcasts or an agent's output is broadcast: without either there is nothing to find.
             if (isolation is null || (isolation.Types.IHubClientsOfT is null && isolation.Types.WebSocket is null)
-                || (!isolation.MayContainAgents(start.Options) && isolation.Types.AgentOutputs.IsEmpty))
+                || (!isolation.MayContainAgents(start.Options) && !isolation.Payloads.Any))
             {
                 return;
             }
@@ -209,7 +209,7 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (send is not null && FindAgentOutput(send.Arguments, isolation.Types) is { } output)
+        if (send is not null && FindAgentOutput(send.Arguments, isolation) is { } output)
         {
             context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.ISO201AgentEventBroadcast,
@@ -234,20 +234,25 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (FindAgentOutput(invocation.Arguments, isolation.Types) is { } output)
+        if (FindAgentOutput(invocation.Arguments, isolation) is { } output)
         {
             state.Reports.Add(new PendingReport(invocation.Syntax.GetLocation(), agent: null, "'" + GetContainingTypeName(context.ContainingSymbol) + "'", target, output));
         }
     }
 
-    /// <summary>The agent output type an argument carries (<c>update</c>, <c>update.Text</c>, <c>Serialize(response)</c>), or null.</summary>
-    private static ITypeSymbol? FindAgentOutput(ImmutableArray<IArgumentOperation> arguments, KnownTypes types)
+    /// <summary>
+    /// The agent output or conversation message type an argument carries (<c>update</c>, <c>update.Text</c>,
+    /// <c>Serialize(response)</c>, a message type with a <c>ChatRole</c>), or null.
+    /// </summary>
+    private static ITypeSymbol? FindAgentOutput(ImmutableArray<IArgumentOperation> arguments, IsolationContext isolation)
     {
-        var outputs = types.AgentOutputs;
-        if (outputs.IsEmpty)
+        var payloads = isolation.Payloads;
+        if (!payloads.Any)
         {
             return null;
         }
+
+        var outputs = isolation.Types.AgentOutputs;
 
         var visited = 0;
         foreach (var argument in arguments)
@@ -267,6 +272,11 @@ public sealed class BroadcastAnalyzer : DiagnosticAnalyzer
                         {
                             return type;
                         }
+                    }
+
+                    if (payloads.IsConversationMessage(type))
+                    {
+                        return type;
                     }
                 }
             }

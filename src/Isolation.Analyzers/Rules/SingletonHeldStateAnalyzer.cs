@@ -12,7 +12,9 @@ namespace Isolation.Analyzers.Rules;
 /// <summary>
 /// State held by a singleton-lifetime type. ISO003: an agent or session in an instance field or auto-property, directly or
 /// in a registry/cache collection. ISO006: a non-concurrent collection member that request paths write without a lock.
-/// ISO007: a field or auto-property assigned by request paths without a lock. A type that is singleton by itself (hosted
+/// ISO007: a field or auto-property assigned by request paths without a lock. ISO201: a multicast stream (an Rx subject,
+/// a Dataflow <c>BroadcastBlock</c>) of conversation messages that do not say whose they are, in an instance field of a
+/// singleton or in a static field, pushed into by request paths: every subscriber receives every user's messages. A type that is singleton by itself (hosted
 /// service, middleware, configured) is reported when the type has been analysed; a type made singleton by a registration
 /// anywhere in the compilation (or created once in the entry point) is reported at compilation end.
 /// </summary>
@@ -30,7 +32,9 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         Descriptors.ISO006SharedCollectionInSingleton,
         Descriptors.ISO006SharedCollectionInRegisteredSingleton,
         Descriptors.ISO007MutableFieldInSingleton,
-        Descriptors.ISO007MutableFieldInRegisteredSingleton);
+        Descriptors.ISO007MutableFieldInRegisteredSingleton,
+        Descriptors.ISO201ConversationStreamInSingleton,
+        Descriptors.ISO201ConversationStreamInRegisteredSingleton);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -117,21 +121,29 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolStartAnalysisContext context, IsolationContext isolation, CompilationState state)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (type.TypeKind != TypeKind.Class || type.IsStatic || type.Locations.Length == 0 || !type.Locations[0].IsInSource)
+        if (type.TypeKind != TypeKind.Class || type.Locations.Length == 0 || !type.Locations[0].IsInSource)
         {
             return;
         }
 
         var classifier = isolation.GetClassifier(context.Options, type.Locations[0].SourceTree);
         var types = isolation.Types;
+        // Multicast streams exist only where Rx or Dataflow is referenced, and hold conversation messages only where an AI library is.
+        var payloads = types.ObservableSubject is null && types.BroadcastBlock is null ? null : isolation.Payloads.Any ? isolation.Payloads : null;
+        if (type.IsStatic && payloads is null)
+        {
+            return;
+        }
+
         List<HeldCandidate>? held = null;
         Dictionary<ISymbol, MemberState>? members = null;
+        List<StreamCandidate>? streams = null;
         var typeChecked = false;
         var isHandler = false;
         string? intrinsicReason = null;
         foreach (var member in type.GetMembers())
         {
-            if (member is not IFieldSymbol { IsStatic: false, IsConst: false } field)
+            if (member is not IFieldSymbol { IsConst: false } field)
             {
                 continue;
             }
@@ -140,6 +152,18 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             var property = field.AssociatedSymbol as IPropertySymbol;
             ISymbol reported = property ?? (ISymbol)field;
             if ((field.IsImplicitlyDeclared && property is null) || reported.Locations.Length == 0)
+            {
+                continue;
+            }
+
+            if (payloads is not null && payloads.GetMulticastItem(field.Type) is { } item && payloads.IsUnownedConversationMessage(item))
+            {
+                // A static stream is one for the process; an instance stream only in a singleton (decided below).
+                (streams ??= new List<StreamCandidate>()).Add(new StreamCandidate(reported, field.Type, item, field.IsStatic));
+                continue;
+            }
+
+            if (field.IsStatic)
             {
                 continue;
             }
@@ -187,18 +211,40 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (held is null && members is null)
+        if (held is null && members is null && streams is null)
         {
             return;
         }
 
-        var analysis = new TypeAnalysis(type, intrinsicReason, held, members);
+        var perRequest = false;
+        if (streams is not null && !typeChecked)
+        {
+            perRequest = classifier.Classify(type) != RequestScopedKind.None;
+            intrinsicReason = classifier.GetIntrinsicSingletonReason(type);
+            isHandler = classifier.GetHandlerReason(type) is not null;
+        }
+
+        // An agent's, a hub's or a controller's instance stream is the request's own; a static one is still the process's.
+        if (streams is not null && (isHandler || perRequest))
+        {
+            streams.RemoveAll(static s => !s.IsStatic);
+            if (streams.Count == 0)
+            {
+                streams = null;
+                if (held is null && members is null)
+                {
+                    return;
+                }
+            }
+        }
+
+        var analysis = new TypeAnalysis(type, intrinsicReason, held, members, streams);
         if (held is not null && held.Exists(static h => h.TokenizerCandidate))
         {
             context.RegisterOperationAction(c => CollectContextUse(c, types, analysis), OperationKind.FieldReference);
         }
 
-        if (members is not null)
+        if (members is not null || streams is not null)
         {
             context.RegisterOperationAction(
                 c => CollectWrite(c, types, analysis),
@@ -230,6 +276,17 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                     analysis.Calls.Add(new Call(caller.OriginalDefinition, invocation.TargetMethod.OriginalDefinition));
                 }
 
+                if (analysis.Streams is not null && GetPushedStream(invocation, analysis.Streams) is { } stream)
+                {
+                    stream.Writers.Add(caller?.OriginalDefinition);
+                    return;
+                }
+
+                if (analysis.Members is null)
+                {
+                    return;
+                }
+
                 if (SharedStateWrites.GetInterlockedMember(invocation, types) is { } interlocked && analysis.Members!.TryGetValue(interlocked, out var synchronized))
                 {
                     synchronized.Synchronized = true;
@@ -239,8 +296,13 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                 break;
         }
 
+        if (analysis.Members is null)
+        {
+            return;
+        }
+
         var member = SharedStateWrites.GetWrittenMember(operation, types, out var kind);
-        if (member is null || !analysis.Members!.TryGetValue(member, out var memberState))
+        if (member is null || !analysis.Members.TryGetValue(member, out var memberState))
         {
             return;
         }
@@ -252,6 +314,41 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
         var write = new Write(kind, caller?.OriginalDefinition, SharedStateWrites.IsProtected(operation, types));
         memberState.Writes.Add(write);
+    }
+
+    /// <summary>
+    /// The stream an item is pushed into: <c>OnNext</c> on an Rx subject, <c>Post</c>/<c>SendAsync</c> on a Dataflow block
+    /// (an instance method or an extension method whose first argument is the stream).
+    /// </summary>
+    private static StreamCandidate? GetPushedStream(IInvocationOperation invocation, List<StreamCandidate> streams)
+    {
+        var method = invocation.TargetMethod;
+        if (method.Name is not ("OnNext" or "Post" or "SendAsync"))
+        {
+            return null;
+        }
+
+        var target = invocation.Instance ?? (method.IsExtensionMethod && invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+        ISymbol? referenced = target?.Unwrap() switch
+        {
+            IFieldReferenceOperation field => field.Field.AssociatedSymbol ?? field.Field,
+            IPropertyReferenceOperation property => property.Property,
+            _ => null,
+        };
+        if (referenced is null)
+        {
+            return null;
+        }
+
+        foreach (var stream in streams)
+        {
+            if (SymbolEqualityComparer.Default.Equals(stream.Member, referenced.OriginalDefinition))
+            {
+                return stream;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -338,6 +435,31 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                 if (!candidate.TokenizerCandidate || candidate.UsedForConversation || !candidate.Tokenized)
                 {
                     findings.Add(Finding.ForHeld(candidate));
+                }
+            }
+        }
+
+        if (analysis.Streams is not null)
+        {
+            var lifecycle = GetLifecycleMethods(analysis, isolation.Types);
+            foreach (var stream in analysis.Streams)
+            {
+                foreach (var writer in stream.Writers)
+                {
+                    if (writer is not null && !lifecycle.Contains(writer))
+                    {
+                        if (stream.IsStatic)
+                        {
+                            // One for the process whatever the type's lifetime: reported now.
+                            context.ReportDiagnostic(Finding.ForStream(stream, writer).Create(analysis.Type, "a static field", live: true));
+                        }
+                        else
+                        {
+                            findings.Add(Finding.ForStream(stream, writer));
+                        }
+
+                        break;
+                    }
                 }
             }
         }
@@ -560,13 +682,17 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
     private sealed class TypeAnalysis
     {
-        public TypeAnalysis(INamedTypeSymbol type, string? intrinsicReason, List<HeldCandidate>? held, Dictionary<ISymbol, MemberState>? members)
+        public TypeAnalysis(INamedTypeSymbol type, string? intrinsicReason, List<HeldCandidate>? held, Dictionary<ISymbol, MemberState>? members, List<StreamCandidate>? streams)
         {
             Type = type;
             IntrinsicReason = intrinsicReason;
             Held = held;
             Members = members;
+            Streams = streams;
         }
+
+        /// <summary>Multicast streams of conversation messages; read-only after the symbol start.</summary>
+        public List<StreamCandidate>? Streams { get; }
 
         public INamedTypeSymbol Type { get; }
 
@@ -669,6 +795,29 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         }
     }
 
+    /// <summary>A field or auto-property holding a multicast stream of conversation messages that do not say whose they are.</summary>
+    private sealed class StreamCandidate
+    {
+        public StreamCandidate(ISymbol member, ITypeSymbol streamType, ITypeSymbol item, bool isStatic)
+        {
+            Member = member;
+            StreamType = streamType;
+            Item = item;
+            IsStatic = isStatic;
+        }
+
+        public ISymbol Member { get; }
+
+        public ITypeSymbol StreamType { get; }
+
+        public ITypeSymbol Item { get; }
+
+        public bool IsStatic { get; }
+
+        /// <summary>The methods that push into the stream (null for a field initializer).</summary>
+        public ConcurrentBag<IMethodSymbol?> Writers { get; } = new();
+    }
+
     private sealed class PendingType
     {
         public PendingType(INamedTypeSymbol type, List<Finding> findings)
@@ -689,14 +838,18 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         private readonly ISymbol _member;
         private readonly HeldState _held;
         private readonly IMethodSymbol? _writer;
+        private readonly StreamCandidate? _stream;
 
-        private Finding(WriteKind kind, ISymbol member, HeldState held, IMethodSymbol? writer)
+        private Finding(WriteKind kind, ISymbol member, HeldState held, IMethodSymbol? writer, StreamCandidate? stream = null)
         {
             _kind = kind;
             _member = member;
             _held = held;
             _writer = writer;
+            _stream = stream;
         }
+
+        public static Finding ForStream(StreamCandidate stream, IMethodSymbol writer) => new(WriteKind.None, stream.Member, HeldState.None, writer, stream);
 
         public static Finding ForHeld(HeldCandidate candidate) => new(WriteKind.None, candidate.Member, candidate.Held, writer: null);
 
@@ -708,6 +861,20 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         {
             var location = _member.Locations[0];
             var memberKind = _member.Kind == SymbolKind.Property ? "property" : "field";
+            if (_stream is not null)
+            {
+                return Diagnostic.Create(
+                    live ? Descriptors.ISO201ConversationStreamInSingleton : Descriptors.ISO201ConversationStreamInRegisteredSingleton,
+                    location,
+                    type.Name,
+                    reason,
+                    memberKind,
+                    _member.Name,
+                    _stream.StreamType.OriginalDefinition.Name,
+                    Display.Short(_stream.Item),
+                    _writer!.Name);
+            }
+
             switch (_kind)
             {
                 case WriteKind.CollectionMutation:

@@ -154,6 +154,37 @@ internal static class Stubs
             public class ChatMessage { }
             public interface IChatClient : IDisposable { }
             public class ChatResponseUpdate { public string Text { get; set; } = ""; }
+            public readonly struct ChatRole { public static ChatRole User => default; public static ChatRole Assistant => default; }
+        }
+
+        namespace System.Reactive.Subjects
+        {
+            public interface ISubject<in TSource, out TResult> : IObserver<TSource>, IObservable<TResult> { }
+            public interface ISubject<T> : ISubject<T, T> { }
+            public abstract class SubjectBase<T> : ISubject<T>, IDisposable
+            {
+                public abstract void OnNext(T value);
+                public abstract void OnError(Exception error);
+                public abstract void OnCompleted();
+                public abstract IDisposable Subscribe(IObserver<T> observer);
+                public abstract void Dispose();
+            }
+            public sealed class Subject<T> : SubjectBase<T>
+            {
+                public override void OnNext(T value) { }
+                public override void OnError(Exception error) { }
+                public override void OnCompleted() { }
+                public override IDisposable Subscribe(IObserver<T> observer) => this;
+                public override void Dispose() { }
+            }
+            public sealed class ReplaySubject<T> : SubjectBase<T>
+            {
+                public override void OnNext(T value) { }
+                public override void OnError(Exception error) { }
+                public override void OnCompleted() { }
+                public override IDisposable Subscribe(IObserver<T> observer) => this;
+                public override void Dispose() { }
+            }
         }
 
         namespace Microsoft.Extensions.Options

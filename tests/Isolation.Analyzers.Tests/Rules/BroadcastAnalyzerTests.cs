@@ -147,6 +147,33 @@ public sealed class BroadcastAnalyzerTests
     }
 
     [Fact]
+    public async Task Analyze_ConversationMessageBroadcastOutsideAgentTypes_ReportsISO201()
+    {
+        await Verifier<BroadcastAnalyzer>.VerifyAsync(Usings + """
+            // A turn of a user's conversation with a model: it carries a ChatRole, or is an AI library's chat message.
+            public sealed class ChatItem { public Microsoft.Extensions.AI.ChatRole Role { get; init; } public string Text { get; init; } = ""; }
+            public sealed record RoomLine(string User, string Text);
+
+            public sealed class ChatHub : Hub { }
+
+            public sealed class Relay
+            {
+                private readonly IHubContext<ChatHub> _hub;
+                public Relay(IHubContext<ChatHub> hub) => _hub = hub;
+
+                public async Task ForwardAsync(ChatItem item, Microsoft.Extensions.AI.ChatMessage message, RoomLine line)
+                {
+                    await {|ISO201:_hub.Clients.All|}.SendAsync("item", item);
+                    await {|ISO201:_hub.Clients.All|}.SendAsync("message", message);
+                    // A chat room's line (no model conversation) and a plain string stay allowed.
+                    await _hub.Clients.All.SendAsync("line", line);
+                    await _hub.Clients.All.SendAsync("notice", "maintenance at noon");
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Analyze_DirectBroadcastInAgent_ReportedBeforeCompilationEnd()
     {
         var source = Usings + """
