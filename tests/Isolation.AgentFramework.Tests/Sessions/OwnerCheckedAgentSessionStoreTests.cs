@@ -76,6 +76,43 @@ public sealed class OwnerCheckedAgentSessionStoreTests
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public async Task GetOrCreateSessionAsync_ContinueStolenIdInEnforce_ThrowsBeforeTheModelAndKeepsOwnersHistory(StoreKind kind)
+    {
+        await using var host = await AgentTestHost.CreateAsync(kind, IsolationMode.Enforce);
+        await host.TurnAsync("alice", "c-alice", "my secret", Ct);
+        var callsBefore = host.Model.Calls;
+
+        var ex = await Assert.ThrowsAsync<IsolationViolationException>(() => host.TurnAsync("mallory", "c-alice", "what did I say?", Ct));
+
+        Assert.Equal(ViolationKind.CrossScopeAccess, ex.Kind);
+        Assert.Equal("mallory", ex.Violation!.Context!.UserId);
+        Assert.Equal(callsBefore, host.Model.Calls);
+        Assert.DoesNotContain(host.Model.Seen, texts => texts.Contains("what did I say?"));
+        Assert.Equal(["my secret"], await host.HistoryAsync("alice", "c-alice", Ct));
+        Assert.Equal(1, host.Monitor.GetViolationCount(ViolationKind.CrossScopeAccess));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task SaveSessionAsync_NewSessionUnderStolenIdInObserve_WritesNothingAndCounts(StoreKind kind)
+    {
+        await using var host = await AgentTestHost.CreateAsync(kind, IsolationMode.Observe);
+        await host.TurnAsync("alice", "c-alice", "my secret", Ct);
+
+        await using (var scope = host.Factory.CreateScope(new UserExecutionContext("mallory")))
+        {
+            var forged = await host.Agent.CreateSessionAsync(Ct);
+            await host.Agent.RunAsync("overwrite", forged, cancellationToken: Ct);
+            await host.Store.SaveSessionAsync(host.Agent, new AgentSessionStoreKey("c-alice"), forged, Ct);
+            Assert.Equal(1, scope.ViolationCount);
+        }
+
+        Assert.Equal(["my secret"], await host.HistoryAsync("alice", "c-alice", Ct));
+        Assert.Equal(1, host.Monitor.GetViolationCount(ViolationKind.CrossScopeAccess));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public async Task SaveSessionAsync_NewSessionUnderStolenIdInEnforce_ThrowsAndKeepsOwnersHistory(StoreKind kind)
     {
         await using var host = await AgentTestHost.CreateAsync(kind, IsolationMode.Enforce);
