@@ -13,6 +13,7 @@ namespace Isolation.Diagnostics;
 internal sealed class LeakTracker
 {
     private const int MaxPendingAgents = 10_000;
+    private static readonly TimeSpan SaturationLogInterval = TimeSpan.FromMinutes(1);
 
     // Scopes this thread creates until the next tracked one; 0 until the thread's first scope picks a random phase.
     [ThreadStatic]
@@ -93,9 +94,9 @@ internal sealed class LeakTracker
         {
             Interlocked.Decrement(ref _pendingCount);
             // Logged again at most once a minute while it lasts, so a saturated tracker neither floods nor goes quiet.
-            var now = Environment.TickCount64;
+            var now = _time.GetUtcNow().UtcTicks;
             var last = Interlocked.Read(ref _saturationLoggedAt);
-            if ((last == 0 || now - last >= 60_000) && Interlocked.CompareExchange(ref _saturationLoggedAt, now, last) == last)
+            if ((last == 0 || now - last >= SaturationLogInterval.Ticks) && Interlocked.CompareExchange(ref _saturationLoggedAt, now, last) == last)
             {
                 Log.LeakTrackingSaturated(_logger, MaxPendingAgents);
             }
