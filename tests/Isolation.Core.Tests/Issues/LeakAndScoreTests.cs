@@ -262,6 +262,26 @@ public sealed class LeakAndScoreTests
     }
 
     [Fact]
+    public async Task Sampled_SessionLeftOpenInAnUntrackedScope_StillReportedAndCounted()
+    {
+        await using var host = SessionTestHost.Sqlite(
+            IsolationMode.Observe,
+            services: s => s.Configure<IsolationOptions>(o => o.LeakSamplingInterval = 1_000_000),
+            leakDetection: LeakDetectionLevel.Sampled);
+        SessionGuard<SqliteConnection> guard;
+        await using (var scope = host.Factory.CreateScope(new UserExecutionContext("alice")))
+        {
+            Assert.False(scope.IsTracked); // 1 in a million is tracked
+            guard = await scope.OpenSessionAsync<SqliteConnection>(TestContext.Current.CancellationToken);
+        }
+
+        // Found for free when the scope ends, so Sampled reports it in every scope, tracked or not.
+        Assert.True(guard.IsDisposed);
+        Assert.Equal(1, host.Monitor.GetViolationCount(ViolationKind.SessionLeak));
+        Assert.Equal(0d, host.Monitor.GetScore());
+    }
+
+    [Fact]
     public async Task HealthCheck_FailureStatusDegraded_ViolationReportsDegraded()
     {
         await using var host = TestHost.Create(
