@@ -57,7 +57,34 @@ public class LeakSamplingBenchmark
 /// <summary>The goal of issue 12 item 3, judged like <see cref="Goals"/>: a difference within one run.</summary>
 public static class LeakSamplingGoals
 {
-    public static IEnumerable<string> Evaluate(IReadOnlyList<BenchmarkReport> reports)
+    public static IEnumerable<string> Evaluate(IReadOnlyList<BenchmarkReport> reports) =>
+        EvaluateDecision(reports).Concat(EvaluateScope(reports));
+
+    /// <summary>The judgeable form of the goal: the sampling decision alone, Sampled against Disabled, in ns per decision.</summary>
+    private static IEnumerable<string> EvaluateDecision(IReadOnlyList<BenchmarkReport> reports)
+    {
+        var sampled = Find(reports, nameof(LeakSamplingDecisionBenchmark), nameof(LeakSamplingDecisionBenchmark.DecideSampled));
+        var disabled = Find(reports, nameof(LeakSamplingDecisionBenchmark), nameof(LeakSamplingDecisionBenchmark.DecideDisabled));
+        if (sampled is null || disabled is null)
+        {
+            yield break;
+        }
+
+        const string Goal = "sampling decision with LeakDetection = Sampled within 2 ns and 0 B of Disabled";
+        if (sampled.ResultStatistics!.N < 3 || disabled.ResultStatistics!.N < 3)
+        {
+            yield return $"NOT JUDGED  {Goal}: fewer than 3 measurements (a dry run)";
+            yield break;
+        }
+
+        var extra = Mean(sampled) - Mean(disabled);
+        var bytes = Bytes(sampled) - Bytes(disabled);
+        var error = sampled.ResultStatistics.ConfidenceInterval.Margin + disabled.ResultStatistics.ConfidenceInterval.Margin;
+        var judgeable = error < 2 ? "the error is below the 2 ns judged" : "the error is not below the 2 ns judged: rerun on a quieter machine";
+        yield return $"{(extra <= 2 && bytes == 0 ? "MET   " : "MISSED")}      {Goal}: {Mean(sampled):0.00} vs {Mean(disabled):0.00} ns: {extra:+0.00;-0.00} ns (error +-{error:0.00} ns; {judgeable}), {bytes:+0;-0} B";
+    }
+
+    private static IEnumerable<string> EvaluateScope(IReadOnlyList<BenchmarkReport> reports)
     {
         var sampled = Find(reports, nameof(LeakSamplingBenchmark.Sampled));
         var disabled = Find(reports, nameof(LeakSamplingBenchmark.Disabled));
@@ -80,7 +107,10 @@ public static class LeakSamplingGoals
     }
 
     private static BenchmarkReport? Find(IReadOnlyList<BenchmarkReport> reports, string method) =>
-        reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.Type.Name == nameof(LeakSamplingBenchmark) &&
+        Find(reports, nameof(LeakSamplingBenchmark), method);
+
+    private static BenchmarkReport? Find(IReadOnlyList<BenchmarkReport> reports, string type, string method) =>
+        reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.Type.Name == type &&
             r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method && r.ResultStatistics is not null);
 
     private static double Mean(BenchmarkReport report) => report.ResultStatistics!.Mean;

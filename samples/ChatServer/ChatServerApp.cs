@@ -10,6 +10,7 @@ using Isolation;
 using Isolation.AgentFramework;
 using Microsoft.Agents.AI;
 using Isolation.Redis;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -142,7 +143,10 @@ public static partial class ChatServerApp
         app.MapGet("/", () => Pages.Serve("index.html"));
         app.MapGet("/dashboard", () => Pages.Serve("dashboard.html"));
         app.MapGet("/assets/{file}", (string file) => Pages.Serve(file));
-        app.MapHealthChecks("/health");
+        // Readiness for a load balancer leaves the isolation check out: one user's violation must not take the node out of
+        // rotation. The isolation check has its own endpoint, for dashboards and alerts (docs/observability.md).
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => !check.Tags.Contains(IsolationHealthChecksBuilderExtensions.HealthCheckName) });
+        app.MapHealthChecks("/health/isolation", new HealthCheckOptions { Predicate = check => check.Tags.Contains(IsolationHealthChecksBuilderExtensions.HealthCheckName) });
         app.Map(ChatAuthentication.SocketPath, (HttpContext http, ChatSocketHandler handler) => handler.HandleAsync(http));
         app.MapHub<ChatHub>(ChatAuthentication.HubPath).RequireAuthorization();
 

@@ -13,15 +13,18 @@ public static class IsolationHealthChecksBuilderExtensions
     public const string HealthCheckName = "isolation";
 
     /// <summary>
-    /// Adds the <c>isolation</c> health check with its defaults: Unhealthy for a minute after any violation or leak,
-    /// Degraded while the 95th percentile of agent creation exceeds 10 ms. Adds the isolation runtime if needed.
+    /// Adds the <c>isolation</c> health check, tagged <c>isolation</c>, with its defaults: Unhealthy for a minute after any
+    /// violation or leak, Degraded while the 95th percentile of agent creation exceeds 10 ms. Adds the isolation runtime
+    /// if needed. Keep it off a load balancer's readiness probe (one user's violation would take every instance out of
+    /// rotation): map it on an endpoint of its own.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <returns>The builder.</returns>
     /// <example>
     /// <code>
     /// builder.Services.AddHealthChecks().AddIsolationHealthCheck();
-    /// app.MapHealthChecks("/health");
+    /// app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => !check.Tags.Contains("isolation") });
+    /// app.MapHealthChecks("/health/isolation", new HealthCheckOptions { Predicate = check => check.Tags.Contains("isolation") });
     /// </code>
     /// </example>
     public static IHealthChecksBuilder AddIsolationHealthCheck(this IHealthChecksBuilder builder) =>

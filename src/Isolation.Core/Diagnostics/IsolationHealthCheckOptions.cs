@@ -9,7 +9,7 @@ public sealed class IsolationHealthCheckOptions
     internal static readonly TimeSpan DefaultViolationWindow = TimeSpan.FromMinutes(1);
     internal static readonly TimeSpan DefaultAgentCreationBudget = TimeSpan.FromMilliseconds(10);
 
-    /// <summary>Gets or sets how long after a violation (or leak) the check stays Unhealthy. Positive.</summary>
+    /// <summary>Gets or sets how long after a violation (or leak) the check reports <see cref="FailureStatus"/>. Positive.</summary>
     /// <value>The default value is one minute.</value>
     public TimeSpan ViolationWindow { get; set; } = DefaultViolationWindow;
 

@@ -49,7 +49,7 @@ public sealed class IsolationMonitor
     /// <summary>Raised for every leak (<see cref="ViolationKind.SessionLeak"/>, <see cref="ViolationKind.AgentLeak"/>, <see cref="ViolationKind.ScopeLeak"/>), after <see cref="ViolationDetected"/>. A scope leak is found on the finalizer thread.</summary>
     public event EventHandler<IsolationViolationEventArgs>? LeakDetected;
 
-    /// <summary>Gets how many scopes have been disposed.</summary>
+    /// <summary>Gets how many scopes have ended: disposed, or found never disposed by the garbage collector (a scope leak, counted also in <see cref="ScopesWithViolations"/>).</summary>
     public long FinishedScopes => Interlocked.Read(ref _finishedScopes);
 
     /// <summary>Gets how many finished scopes had at least one violation (counted also when it is found after the scope ended).</summary>

@@ -26,6 +26,8 @@ internal class ScopeLeakSentinel
     {
         try
         {
+            // The scope ended here, undisposed: it is counted as a finished scope, and as a violated one.
+            _monitor.ScopeFinished(hadViolations: true);
             _monitor.Report(new IsolationViolation(
                 ViolationKind.ScopeLeak,
                 typeof(IsolationScope).FullName!,

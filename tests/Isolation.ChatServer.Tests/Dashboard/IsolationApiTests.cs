@@ -128,11 +128,35 @@ public sealed class IsolationApiTests
         Assert.Contains(expected, body, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Health_NoViolations_Healthy()
+    [Theory]
+    [InlineData("/health/ready")]
+    [InlineData("/health/isolation")]
+    public async Task Health_NoViolations_Healthy(string path)
     {
         await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
-        Assert.Equal("Healthy", await server.Http.GetStringAsync(new Uri("/health", UriKind.Relative), Ct));
+        Assert.Equal("Healthy", await server.Http.GetStringAsync(new Uri(path, UriKind.Relative), Ct));
+    }
+
+    [Fact]
+    public async Task Health_AfterAViolation_ReadinessStaysHealthy_IsolationEndpointUnhealthy()
+    {
+        await using var server = await TestChatServer.StartAsync(new Dictionary<string, string?> { ["Chat:ViolationProbe"] = "true" }, Ct);
+        using (var probe = await server.Http.PostAsync(new Uri("/api/diagnostics/violation", UriKind.Relative), null, Ct))
+        {
+            Assert.True(probe.IsSuccessStatusCode, $"the probe answered {(int)probe.StatusCode}");
+        }
+
+        Assert.True(server.Monitor.TotalViolations > 0);
+
+        // One user's violation must not take the node out of a load balancer's rotation...
+        using var ready = await server.Http.GetAsync(new Uri("/health/ready", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync(Ct));
+
+        // ...while the isolation check's own endpoint reports it (Unhealthy, the default failure status).
+        using var isolation = await server.Http.GetAsync(new Uri("/health/isolation", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, isolation.StatusCode);
+        Assert.Equal("Unhealthy", await isolation.Content.ReadAsStringAsync(Ct));
     }
 
     private static async Task<JsonElement> SnapshotAsync(TestChatServer server)

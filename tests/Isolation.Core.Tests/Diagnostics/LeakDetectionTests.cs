@@ -58,6 +58,48 @@ public sealed class LeakDetectionTests
     }
 
     [Fact]
+    public async Task ScopeNeverDisposed_AfterGc_CountsAsAFinishedScopeWithAViolation()
+    {
+        await using var host = CreateHost(LeakDetectionLevel.Full);
+        await DisposeScopeAsync(host);
+        Assert.Equal(1, host.Monitor.FinishedScopes);
+
+        await AbandonScopeAsync(host, "leaky-user");
+        await CollectUntilAsync(() => host.Monitor.GetViolationCount(ViolationKind.ScopeLeak) > 0);
+
+        // The leaked scope ended (the collector found it) with a leak: it lowers the score like any violated scope.
+        Assert.Equal(1, host.Monitor.GetViolationCount(ViolationKind.ScopeLeak));
+        Assert.Equal(2, host.Monitor.FinishedScopes);
+        Assert.Equal(1, host.Monitor.ScopesWithViolations);
+        Assert.Equal(0.5, host.Monitor.GetScore());
+    }
+
+    [Fact]
+    public async Task AgentRetained_Disabled_NeverTrackedNorReported()
+    {
+        await using var host = CreateHost(LeakDetectionLevel.Disabled);
+        try
+        {
+            await using (var scope = host.CreateScope("alice"))
+            {
+                Retained.Add(scope.GetAgent<PlainAgent>());
+            }
+
+            Assert.Equal(0, host.Monitor.Leaks.PendingAgents);
+            host.Time.Advance(TimeSpan.FromMinutes(5));
+            Assert.Equal(0, host.Monitor.CheckForLeaks());
+            GC.Collect();
+            Assert.Equal(0, host.Monitor.CheckForLeaks());
+            Assert.Equal(0, host.Monitor.GetViolationCount(ViolationKind.AgentLeak));
+            Assert.Equal(1d, host.Monitor.GetScore());
+        }
+        finally
+        {
+            Retained.Clear();
+        }
+    }
+
+    [Fact]
     public async Task ScopeDisposed_AfterGc_NoLeak()
     {
         await using var host = CreateHost(LeakDetectionLevel.Full);

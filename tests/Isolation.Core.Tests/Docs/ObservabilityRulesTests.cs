@@ -34,6 +34,7 @@ public sealed partial class ObservabilityDocsTests
         {
             File.ReadAllText(RulesPath),
             File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "observability.md")),
+            File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "rollout.md")),
         };
         var named = texts.SelectMany(t => PrometheusIdentifier().Matches(t).Select(m => m.Value)).ToHashSet(StringComparer.Ordinal);
 
@@ -45,7 +46,7 @@ public sealed partial class ObservabilityDocsTests
         Assert.Contains("isolation_score_ratio", metrics);
         Assert.All(named, name => Assert.True(
             metrics.Contains(name) || labels.Contains(name),
-            $"'{name}' is named by docs/observability.md or the rules file, but the library publishes no such metric or label. Published metrics: {string.Join(", ", metrics.Order(StringComparer.Ordinal))}."));
+            $"'{name}' is named by docs/observability.md, docs/rollout.md or the rules file, but the library publishes no such metric or label. Published metrics: {string.Join(", ", metrics.Order(StringComparer.Ordinal))}."));
     }
 
     [Fact]
