@@ -333,8 +333,20 @@ public sealed class SimulateCommandTests
         Assert.Equal(SimulateCommand.Broken, exitCode);
         var text = error.ToString();
         Assert.StartsWith("simulate: the simulation could not run: NpgsqlException: Failed to connect to 127.0.0.1:1", text, StringComparison.Ordinal);
+        Assert.Contains("Check ConnectionStrings:Chat", text, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", text + output, StringComparison.Ordinal);
         Assert.Single(text.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task RunAsync_BadSettingOnTheCommandLine_ExitCode1WithTheSetting()
+    {
+        using var error = new StringWriter();
+
+        var exitCode = await SimulateCommand.RunAsync(["--users", "2", "--runs", "2", "--Isolation:Mode=Bogus"], TextWriter.Null, error, Ct);
+
+        Assert.Equal(SimulateCommand.Broken, exitCode);
+        Assert.Equal("simulate: the simulation could not run: Isolation:Mode is 'Bogus', which is not a mode. Use Off, Observe or Enforce.", error.ToString().Trim());
     }
 
     [Fact]
