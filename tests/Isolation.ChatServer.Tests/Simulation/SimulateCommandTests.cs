@@ -81,6 +81,26 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public async Task RunAsync_RunsSlowerThanTheDeadline_OverloadOnlyNotShownRatherThanBrokenExitCode1()
+    {
+        using var output = new StringWriter();
+
+        // A model slower than the 2 s run deadline: every clean run times out, and nothing else goes wrong.
+        var exitCode = await SimulateCommand.RunAsync(
+            ["--users", "2", "--runs", "2", "--failure-rate", "0", "--attackers", "0"],
+            output,
+            TextWriter.Null,
+            b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Chat:ModelLatency"] = "00:00:05" }),
+            Ct);
+
+        var text = output.ToString();
+        Assert.True(exitCode == SimulateCommand.Broken, text);
+        Assert.Contains("ISOLATION NOT SHOWN (every other check passed; the machine was too busy):", text, StringComparison.Ordinal);
+        Assert.Contains("  - OVERLOAD: 2 runs that had to complete (clean or slow_client) timed out", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ISOLATION BROKEN", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_EveryFailureKindInjected_EachEndsItsOwnRunAndNothingElse()
     {
         var options = new SimulationOptions { Users = 12, Runs = 96, FailureRate = 0.6, Seed = 3 };
