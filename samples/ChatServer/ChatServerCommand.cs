@@ -111,7 +111,7 @@ internal sealed partial class ChatServerCommand : RootCommand
 
     /// <summary>One line for an exception that stopped a start: the failures of an options validation, else the type and message.</summary>
     internal static string Describe(Exception exception) =>
-        Explain(exception) + (exception is DbException || exception.InnerException is DbException
+        Explain(exception) + ((exception as DbException ?? exception.InnerException as DbException) is Npgsql.NpgsqlException
             ? " Check ConnectionStrings:Chat: the PostgreSQL server it names must be reachable with those credentials (leave it empty for SQLite)."
             : string.Empty);
 
