@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using System.Data.Common;
+using System.Text.RegularExpressions;
 using ChatServer.Simulation;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,7 @@ namespace ChatServer;
 /// <c>--help</c> prints the usage; an unknown command or option prints what was wrong and the usage to standard error
 /// and exits with <see cref="BadUsage"/>, without starting anything.
 /// </summary>
-internal sealed class ChatServerCommand : RootCommand
+internal sealed partial class ChatServerCommand : RootCommand
 {
     /// <summary>The exit code for a command line that could not be parsed.</summary>
     public const int BadUsage = 2;
@@ -28,12 +29,25 @@ internal sealed class ChatServerCommand : RootCommand
 
     /// <summary>Creates the command line; <paramref name="configureSimulation"/> changes the server that <c>simulate</c> starts.</summary>
     public ChatServerCommand(Action<WebApplicationBuilder>? configureSimulation = null)
-        : base("The ChatServer sample: a multi-user chat backend on Isolation. Without a command it runs the server (chat on /, dashboard on /dashboard).")
+        : this(configureSimulation, new Dictionary<string, string?>())
+    {
+    }
+
+    private ChatServerCommand(Action<WebApplicationBuilder>? configureSimulation, IReadOnlyDictionary<string, string?> settings)
+        : base("The ChatServer sample: a multi-user chat backend on Isolation. Without a command it runs the server (chat on /, dashboard on /dashboard). "
+            + "Settings (docs/sample.md#configuration) can follow as --Section:Key=value, e.g. --Chat:FaultInjection=false.")
     {
         HelpName = "dotnet run --project samples/ChatServer --";
         Options.Add(_urls);
-        Subcommands.Add(new SimulateCommand(configureSimulation));
-        SetAction((result, cancellationToken) => ServeAsync(result.GetValue(_urls), result.InvocationConfiguration.Error, cancellationToken));
+
+        // Settings given on the command line come last: they override appsettings.json and environment variables, for the
+        // server and for the servers simulate starts, as ASP.NET Core's own command-line configuration does.
+        Subcommands.Add(new SimulateCommand(settings.Count == 0 ? configureSimulation : b =>
+        {
+            b.Configuration.AddInMemoryCollection(settings);
+            configureSimulation?.Invoke(b);
+        }));
+        SetAction((result, cancellationToken) => ServeAsync(result.GetValue(_urls), settings, result.InvocationConfiguration.Error, cancellationToken));
     }
 
     /// <summary>Parses <paramref name="args"/> and runs what they ask for, writing to <paramref name="output"/> and <paramref name="error"/>.</summary>
@@ -47,8 +61,9 @@ internal sealed class ChatServerCommand : RootCommand
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        var command = new ChatServerCommand(configureSimulation);
-        var result = command.Parse(args);
+        var (settings, rest) = SplitSettings(args);
+        var command = new ChatServerCommand(configureSimulation, settings);
+        var result = command.Parse(rest);
 
         // The host handles Ctrl+C for the server; the simulation ends with the process, as before.
         var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
@@ -65,11 +80,45 @@ internal sealed class ChatServerCommand : RootCommand
         return BadUsage;
     }
 
+    /// <summary>
+    /// Takes the settings out of <paramref name="args"/>: <c>--Section:Key=value</c> (also <c>/Section:Key=value</c> or
+    /// <c>Section:Key=value</c>), a configuration key with at least one <c>:</c>. The rest is the command line proper.
+    /// </summary>
+    internal static (Dictionary<string, string?> Settings, List<string> Remaining) SplitSettings(IReadOnlyList<string> args)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var rest = new List<string>();
+        foreach (var arg in args)
+        {
+            var text = arg.StartsWith("--", StringComparison.Ordinal) ? arg[2..] : arg.StartsWith('/') ? arg[1..] : arg;
+            var equals = text.IndexOf('=', StringComparison.Ordinal);
+            var key = equals > 0 ? text[..equals] : string.Empty;
+            if (SettingKey().IsMatch(key))
+            {
+                settings[key] = text[(equals + 1)..];
+            }
+            else
+            {
+                rest.Add(arg);
+            }
+        }
+
+        return (settings, rest);
+    }
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.\-]*(:[A-Za-z0-9_.\-]+)+$")]
+    private static partial Regex SettingKey();
+
     /// <summary>One line for an exception that stopped a start: the failures of an options validation, else the type and message.</summary>
-    internal static string Describe(Exception exception) => exception switch
+    internal static string Describe(Exception exception) =>
+        Explain(exception) + ((exception as DbException ?? exception.InnerException as DbException) is Npgsql.NpgsqlException
+            ? " Check ConnectionStrings:Chat: the PostgreSQL server it names must be reachable with those credentials (leave it empty for SQLite)."
+            : string.Empty);
+
+    private static string Explain(Exception exception) => exception switch
     {
         OptionsValidationException validation => string.Join(" ", validation.Failures),
-        _ when exception.InnerException is { } inner && exception.Message.Contains(inner.Message, StringComparison.Ordinal) => Describe(inner),
+        _ when exception.InnerException is { } inner && exception.Message.Contains(inner.Message, StringComparison.Ordinal) => Explain(inner),
         _ => exception.GetType().Name + ": " + exception.Message + (exception.InnerException is { } cause ? " (" + cause.Message + ")" : string.Empty),
     };
 
@@ -98,20 +147,22 @@ internal sealed class ChatServerCommand : RootCommand
                 _ => $" Options are {string.Join(", ", options[..^1])} and {options[^1]}.",
             };
             var commands = command.Subcommands.Count == 0 ? string.Empty : $" Commands: {string.Join(", ", command.Subcommands.Select(c => c.Name))}.";
+            const string Settings = " A setting goes as --Section:Key=value (e.g. --Isolation:Mode=Observe).";
             return token.StartsWith('-')
-                ? $"Unknown option '{token}'.{known}"
-                : $"Unknown command or argument '{token}'.{commands}{known}";
+                ? $"Unknown option '{token}'.{known}{Settings}"
+                : $"Unknown command or argument '{token}'.{commands}{known}{Settings}";
         }
 
         return error.Message;
     }
 
-    private static async Task<int> ServeAsync(string? urls, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(string? urls, IReadOnlyDictionary<string, string?> settings, TextWriter error, CancellationToken cancellationToken)
     {
         try
         {
             var app = ChatServerApp.Build(ChatServerApp.CreateBuilder([], builder =>
             {
+                builder.Configuration.AddInMemoryCollection(settings);
                 if (!string.IsNullOrEmpty(urls))
                 {
                     builder.Configuration.AddInMemoryCollection([new("Urls", urls)]);
@@ -119,8 +170,10 @@ internal sealed class ChatServerCommand : RootCommand
             }));
             await using (app)
             {
-                // Bad settings stop the server here, with their message, before the host starts (and logs a stack trace).
+                // Bad settings and an unreachable database stop the server here, with their message, before the host starts
+                // (whose own failure log would be a stack trace). The host creates the schema again at start: idempotent.
                 app.Services.GetService<IStartupValidator>()?.Validate();
+                await ChatServerApp.EnsureDatabaseAsync(app.Services, cancellationToken);
                 await app.RunAsync(cancellationToken);
             }
 

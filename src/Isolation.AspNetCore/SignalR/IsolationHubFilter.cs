@@ -105,7 +105,19 @@ internal sealed class IsolationHubFilter : IHubFilter
                 caller.Abort,
                 _monitor,
                 _logger);
-            var registration = _registry.Register(sink);
+            IDisposable registration;
+            try
+            {
+                registration = _registry.Register(sink);
+            }
+            catch (InvalidOperationException refused)
+            {
+                // Refused by the registry (EventDeliveryOptions.MaxConnectionsPerUser): SignalR closes the connection, and a
+                // HubException's message is the one error text it sends the client, so the client reads why.
+                await sink.DisposeAsync().ConfigureAwait(false);
+                throw new HubException(refused.Message, refused);
+            }
+
             sink.Start(registration, caller.ConnectionAborted);
             caller.Items[SinkKey] = sink;
         }

@@ -172,6 +172,38 @@ public sealed class IsolationHubFilterTests
     }
 
     [Fact]
+    public async Task OnConnectedAsync_OverTheConnectionLimit_ClosedWithTheReasonOthersUnaffected()
+    {
+        await using var host = await SignalRHosts.StartAsync(s => s.Configure<EventDeliveryOptions>(o => o.MaxConnectionsPerUser = 1));
+        await using var first = await host.ConnectedAsync("alice");
+        await using var extra = host.Connect("/chat", "alice");
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        extra.Closed += error =>
+        {
+            closed.TrySetResult(error);
+            return Task.CompletedTask;
+        };
+
+        try
+        {
+            await extra.StartAsync(Ct);
+        }
+        catch (Exception ex) when (ex is HubException or InvalidOperationException or IOException)
+        {
+            closed.TrySetResult(ex);
+        }
+
+        var error = await closed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await using var bob = await host.ConnectedAsync("bob");
+
+        Assert.NotNull(error);
+        Assert.Contains("Too many connections: at most 1 per user. Close another connection first.", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, host.Services.GetRequiredService<IConnectionRegistry>().GetConnectionCount("alice"));
+        Assert.StartsWith("alice|", await first.InvokeAsync<string>("WhoAmI", Ct), StringComparison.Ordinal);
+        Assert.StartsWith("bob|", await bob.InvokeAsync<string>("WhoAmI", Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OnConnectedAsync_RegisterConnectionsFalse_NoConnectionRegisteredButScopesStillOpen()
     {
         await using var host = await SignalRHosts.StartAsync(s => s.AddSignalR().AddIsolation(o => o.RegisterConnections = false));

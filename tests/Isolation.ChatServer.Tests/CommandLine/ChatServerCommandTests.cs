@@ -66,6 +66,75 @@ public sealed class ChatServerCommandTests
         Assert.DoesNotContain("Now listening", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { "--Isolation:Mode=Observe" }, "Isolation:Mode", "Observe", new string[0])]
+    [InlineData(new[] { "Chat:Auth:SigningKey=c2hvcnQ=" }, "Chat:Auth:SigningKey", "c2hvcnQ=", new string[0])]
+    [InlineData(new[] { "/Isolation:Events:MaxConnectionsPerUser=2", "--urls", "http://127.0.0.1:0" }, "Isolation:Events:MaxConnectionsPerUser", "2", new[] { "--urls", "http://127.0.0.1:0" })]
+    [InlineData(new[] { "simulate", "--redis", "localhost:6379,password=x", "--ConnectionStrings:Chat=Host=db;Port=5432" }, "ConnectionStrings:Chat", "Host=db;Port=5432", new[] { "simulate", "--redis", "localhost:6379,password=x" })]
+    public void SplitSettings_SectionKeyEqualsValue_TakenAsASettingTheRestParsed(string[] args, string key, string value, string[] rest)
+    {
+        var (settings, remaining) = ChatServerCommand.SplitSettings(args);
+
+        Assert.Equal(value, Assert.Single(settings, s => s.Key == key).Value);
+        Assert.Single(settings);
+        Assert.Equal(rest, remaining);
+    }
+
+    [Theory]
+    [InlineData("--urls=http://127.0.0.1:0")]
+    [InlineData("--users=5")]
+    [InlineData("--Isolation:Mode")]
+    [InlineData("http://127.0.0.1:5080")]
+    public void SplitSettings_OptionsAndValues_LeftToTheCommandLine(string arg)
+    {
+        var (settings, remaining) = ChatServerCommand.SplitSettings([arg]);
+
+        Assert.Empty(settings);
+        Assert.Equal([arg], remaining);
+    }
+
+    [Theory]
+    [InlineData("--Isolation:Mode=Bogus", "Isolation:Mode is 'Bogus', which is not a mode. Use Off, Observe or Enforce.")]
+    [InlineData("--Isolation:Modee=Enforce", "Isolation:Modee is not an option of Isolation; it would be ignored. Did you mean Mode?")]
+    [InlineData("--Isolation:Runner:DefaultDeadline=10", "Isolation:Runner:DefaultDeadline is '10', which is not a time span.")]
+    [InlineData("--Chat:Auth:SigningKey=c2hvcnQ=", "Chat:Auth:SigningKey has 5 bytes; an HMAC-SHA256 key needs at least 32.")]
+    public async Task Process_BadSettingOnTheCommandLine_ExitCode1WithOneLineAndNoStackTrace(string setting, string message)
+    {
+        var (exitCode, output, error) = await RunChatServerAsync([setting]);
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("ChatServer could not start: " + message, error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Process_PostgreSqlUnreachable_ExitCode1WithTheReasonWhatToCheckAndNoStackTrace()
+    {
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        var (exitCode, output, error) = await RunChatServerAsync(
+            [], new Dictionary<string, string> { ["ConnectionStrings__Chat"] = "Host=127.0.0.1;Port=1;Username=chat;Password=chat;Database=chat;Timeout=3" });
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("ChatServer could not start: NpgsqlException: Failed to connect to 127.0.0.1:1", error, StringComparison.Ordinal);
+        Assert.Contains("Check ConnectionStrings:Chat", error, StringComparison.Ordinal);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_UnknownOption_SaysHowToGiveASetting()
+    {
+        using var error = new StringWriter();
+
+        var exitCode = await ChatServerCommand.InvokeAsync(["--Isolation-Mode", "Observe"], TextWriter.Null, error, Ct);
+
+        Assert.Equal(ChatServerCommand.BadUsage, exitCode);
+        Assert.StartsWith("ChatServer: Unknown option '--Isolation-Mode'. The option is --urls. A setting goes as --Section:Key=value (e.g. --Isolation:Mode=Observe).", error.ToString(), StringComparison.Ordinal);
+    }
+
     /// <summary>Runs the built sample (ChatServer.dll beside the tests) as its own process, as <c>dotnet run</c> would.</summary>
     internal static async Task<(int ExitCode, string Output, string Error)> RunChatServerAsync(
         IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)

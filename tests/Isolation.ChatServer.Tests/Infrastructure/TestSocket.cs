@@ -22,6 +22,8 @@ internal sealed class TestSocket : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
+    public string? CloseStatusDescription => _socket.CloseStatusDescription;
+
     /// <summary>Gets every event received so far, in order.</summary>
     public IReadOnlyList<TestEvent> All
     {

@@ -5,6 +5,8 @@ using System.Text;
 using ChatServer.Agents;
 using ChatServer.Tests.Infrastructure;
 using Isolation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ChatServer.Tests.Realtime;
 
@@ -229,6 +231,48 @@ public sealed class ChatSocketHandlerTests
         await alice.WaitForCloseAsync(Ct);
 
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, alice.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Connect_MoreSocketsThanTheSampleAllowsPerUser_ExtraClosedWithPolicyViolationOthersWork()
+    {
+        await using var server = await TestChatServer.StartAsync(cancellationToken: Ct);
+        var limit = server.Services.GetRequiredService<IOptions<EventDeliveryOptions>>().Value.MaxConnectionsPerUser;
+        Assert.Equal(8, limit); // samples/ChatServer/appsettings.json: Isolation:Events:MaxConnectionsPerUser
+        var alice = new List<TestSocket>();
+        try
+        {
+            for (var i = 0; i < limit; i++)
+            {
+                alice.Add(await server.ConnectAsync("alice", Ct));
+            }
+
+            var token = await server.LoginAsync("alice", Ct);
+            await using var extra = await TestSocket.ConnectAsync(server.SocketUri(token), Ct);
+            await extra.WaitForCloseAsync(Ct);
+            await using var bob = await server.ConnectAsync("bob", Ct);
+
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, extra.CloseStatus);
+            Assert.Equal($"Too many connections: at most {limit} per user. Close another connection first.", extra.CloseStatusDescription);
+            Assert.DoesNotContain(extra.All, e => e.Type == "ready");
+            Assert.Equal(limit, server.Services.GetRequiredService<IConnectionRegistry>().GetConnectionCount("alice"));
+
+            // Alice's accepted sockets still work, and a socket that leaves makes room again.
+            await alice[0].SendAsync(new { type = "chat", runId = "still", text = "What time is it?" }, Ct);
+            Assert.Equal(AgentEventTypes.AgentCompleted, (await alice[0].RunEventsAsync("still", Ct))[^1].Type);
+            await alice[^1].CloseAsync(Ct);
+            await alice[^1].DisposeAsync();
+            alice.RemoveAt(alice.Count - 1);
+            await Poll.UntilAsync(() => server.Services.GetRequiredService<IConnectionRegistry>().GetConnectionCount("alice") < limit, "alice's closed socket has left the registry");
+            alice.Add(await server.ConnectAsync("alice", Ct));
+        }
+        finally
+        {
+            foreach (var socket in alice)
+            {
+                await socket.DisposeAsync();
+            }
+        }
     }
 
     [Fact]

@@ -81,6 +81,26 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public async Task RunAsync_RunsSlowerThanTheDeadline_OverloadOnlyNotShownRatherThanBrokenExitCode1()
+    {
+        using var output = new StringWriter();
+
+        // A model slower than the 2 s run deadline: every clean run times out, and nothing else goes wrong.
+        var exitCode = await SimulateCommand.RunAsync(
+            ["--users", "2", "--runs", "2", "--failure-rate", "0", "--attackers", "0"],
+            output,
+            TextWriter.Null,
+            b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Chat:ModelLatency"] = "00:00:05" }),
+            Ct);
+
+        var text = output.ToString();
+        Assert.True(exitCode == SimulateCommand.Broken, text);
+        Assert.Contains("ISOLATION NOT SHOWN (every other check passed; the machine was too busy):", text, StringComparison.Ordinal);
+        Assert.Contains("  - OVERLOAD: 2 runs that had to complete (clean or slow_client) timed out", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ISOLATION BROKEN", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_EveryFailureKindInjected_EachEndsItsOwnRunAndNothingElse()
     {
         var options = new SimulationOptions { Users = 12, Runs = 96, FailureRate = 0.6, Seed = 3 };
@@ -333,8 +353,20 @@ public sealed class SimulateCommandTests
         Assert.Equal(SimulateCommand.Broken, exitCode);
         var text = error.ToString();
         Assert.StartsWith("simulate: the simulation could not run: NpgsqlException: Failed to connect to 127.0.0.1:1", text, StringComparison.Ordinal);
+        Assert.Contains("Check ConnectionStrings:Chat", text, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", text + output, StringComparison.Ordinal);
         Assert.Single(text.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task RunAsync_BadSettingOnTheCommandLine_ExitCode1WithTheSetting()
+    {
+        using var error = new StringWriter();
+
+        var exitCode = await SimulateCommand.RunAsync(["--users", "2", "--runs", "2", "--Isolation:Mode=Bogus"], TextWriter.Null, error, Ct);
+
+        Assert.Equal(SimulateCommand.Broken, exitCode);
+        Assert.Equal("simulate: the simulation could not run: Isolation:Mode is 'Bogus', which is not a mode. Use Off, Observe or Enforce.", error.ToString().Trim());
     }
 
     [Fact]
