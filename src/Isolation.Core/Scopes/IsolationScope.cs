@@ -36,7 +36,9 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private readonly IsolationScopeFactory _factory;
     private readonly AmbientScope _ambient;
     private readonly AmbientScope? _previous;
-    private AsyncServiceScope? _serviceScope;
+    // Null until the scope's services are first used (most of a scope's cost is its DI scope, and a scope that hands
+    // out only pooled agents or events needs none), then the DI scope, then EndedServices once disposal took it.
+    private IServiceScope? _serviceScope;
     private readonly long _startTimestamp;
     private readonly ScopeLeakSentinel? _sentinel;
     private readonly Activity? _activity;
@@ -49,22 +51,19 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private string? _status;
     private int _flags;
     private int _violationCount;
+    private long _id;
 
     internal IsolationScope(
         IsolationScopeFactory factory,
-        AsyncServiceScope serviceScope,
         UserExecutionContext context,
         IsolationMode mode,
         TimeSpan? deadline,
         bool tracked)
     {
         _factory = factory;
-        _serviceScope = serviceScope;
-        Id = Interlocked.Increment(ref s_lastId);
         Context = context;
         Mode = mode;
-        IsTracked = tracked;
-        _startTimestamp = Stopwatch.GetTimestamp();
+        _startTimestamp = factory.Monitor.Metrics.TimesScopes ? Stopwatch.GetTimestamp() : 0;
         if (tracked)
         {
             _sentinel = factory.Monitor.Leaks.CreateSentinel(context);
@@ -77,7 +76,8 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         }
 
         _ambient = new AmbientScope(this, weak: tracked);
-        _previous = CurrentScope.Value;
+        // A holder whose scope ended reads as no scope: remember it as none, so disposal has nothing to restore.
+        _previous = CurrentScope.Value is { Scope: not null } previous ? previous : null;
         CurrentScope.Value = _ambient;
         _activity = IsolationActivity.StartScope(context, mode);
     }
@@ -99,19 +99,14 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     /// <summary>Gets who this scope's work belongs to.</summary>
     public UserExecutionContext Context { get; }
 
-    /// <summary>Gets this scope's own service provider (a DI scope created for it and disposed with it).</summary>
+    /// <summary>Gets this scope's own service provider (a DI scope created for it on first use and disposed with it).</summary>
     /// <exception cref="ObjectDisposedException">The scope has been disposed (it keeps no reference to its DI scope after that).</exception>
     public IServiceProvider Services
     {
         get
         {
-            var serviceScope = _serviceScope;
-            if (serviceScope is null)
-            {
-                ThrowIfDisposed("services");
-            }
-
-            return serviceScope.GetValueOrDefault().ServiceProvider;
+            var serviceScope = Volatile.Read(ref _serviceScope);
+            return serviceScope is null || serviceScope is EndedServiceScope ? CreateServices() : serviceScope.ServiceProvider;
         }
     }
 
@@ -133,10 +128,11 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     /// <summary>Gets how many violations were reported against this scope so far.</summary>
     public int ViolationCount => Volatile.Read(ref _violationCount);
 
-    internal bool IsTracked { get; }
+    /// <summary>Gets a value indicating whether leak detection tracks this scope (it then has a leak sentinel).</summary>
+    internal bool IsTracked => _sentinel is not null;
 
-    /// <summary>Process-unique number of the scope, to tell scopes apart without holding them.</summary>
-    internal long Id { get; }
+    /// <summary>Gets the process-unique number of the scope, to tell scopes apart without holding them; drawn on first use.</summary>
+    internal long Id => Volatile.Read(ref _id) is var id and not 0 ? id : DrawId();
 
     internal IsolationMonitor Monitor => _factory.Monitor;
 
@@ -370,33 +366,66 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// Creates the scope's DI scope on first use. Two flows racing keep the first one; a DI scope created while disposal
+    /// takes the field is disposed here, and the caller gets <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    private IServiceProvider CreateServices()
+    {
+        ThrowIfDisposed("services");
+        var created = _factory.CreateServiceScope(this);
+        var existing = Interlocked.CompareExchange(ref _serviceScope, created, null);
+        if (existing is null)
+        {
+            return created.ServiceProvider;
+        }
+
+        created.Dispose();
+        if (existing is EndedServiceScope)
+        {
+            ThrowIfDisposed("services");
+        }
+
+        return existing.ServiceProvider;
+    }
+
+    /// <summary>Marks a scope whose DI scope was taken by disposal (or never created before it).</summary>
+    private sealed class EndedServiceScope : IServiceScope
+    {
+        public static readonly EndedServiceScope Instance = new();
+
+        public IServiceProvider ServiceProvider => throw new ObjectDisposedException(nameof(IsolationScope));
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>
     /// What the ambient <see cref="AsyncLocal{T}"/> holds: the scope until it is disposed, then nothing. A tracked scope is
     /// held weakly, so a captured execution context cannot keep an undisposed scope alive and hide its leak.
     /// </summary>
     private sealed class AmbientScope
     {
-        private IsolationScope? _strong;
-        private WeakReference<IsolationScope>? _weak;
+        // The scope itself, or a weak reference to it for a tracked scope: one field keeps the holder at its smallest.
+        private object? _target;
 
-        public AmbientScope(IsolationScope scope, bool weak)
+        public AmbientScope(IsolationScope scope, bool weak) => _target = weak ? new WeakReference<IsolationScope>(scope) : scope;
+
+        public IsolationScope? Scope => Volatile.Read(ref _target) switch
         {
-            if (weak)
-            {
-                _weak = new WeakReference<IsolationScope>(scope);
-            }
-            else
-            {
-                _strong = scope;
-            }
-        }
+            IsolationScope scope => scope,
+            WeakReference<IsolationScope> weak when weak.TryGetTarget(out var scope) => scope,
+            _ => null,
+        };
 
-        public IsolationScope? Scope => _strong ?? (_weak is { } weak && weak.TryGetTarget(out var scope) ? scope : null);
+        public void Clear() => Volatile.Write(ref _target, null);
+    }
 
-        public void Clear()
-        {
-            _strong = null;
-            _weak = null;
-        }
+    private long DrawId()
+    {
+        var drawn = Interlocked.Increment(ref s_lastId);
+        var existing = Interlocked.CompareExchange(ref _id, drawn, 0);
+        return existing == 0 ? drawn : existing;
     }
 
     private CancellationTokenSource EnsureAbortSource()
