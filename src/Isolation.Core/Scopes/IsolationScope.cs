@@ -28,6 +28,11 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private const int AbortedByDeadlineFlag = 8;
     private const int AbortedByCallerFlag = 16;
 
+    // The status the runner set, in bits 8-10 of the flags (0: none set, then 1 + its index in Statuses).
+    private const int StatusShift = 8;
+    private const int StatusMask = 7 << StatusShift;
+    private static readonly string[] Statuses = [ScopeStatus.Completed, ScopeStatus.Failed, ScopeStatus.TimedOut, ScopeStatus.Cancelled, ScopeStatus.Rejected];
+
     // The ambient value is a holder, never the scope: execution contexts captured while the scope was current (a timer,
     // Task.Run, a singleton's background loop) keep only the holder, which disposal clears.
     private static readonly AsyncLocal<AmbientScope?> CurrentScope = new();
@@ -48,7 +53,7 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private IScopeResource? _firstResource;
     private List<IScopeResource>? _moreResources;
     private CancellationTokenSource? _abortSource;
-    private string? _status;
+    private ITimer? _deadlineTimer;
     private int _flags;
     private int _violationCount;
     private long _id;
@@ -71,8 +76,9 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
 
         if (deadline is { } d)
         {
-            _abortSource = new CancellationTokenSource(d, factory.TimeProvider);
-            _abortSource.Token.UnsafeRegister(static s => ((IsolationScope)s!).OnDeadline(), this);
+            // A timer of the scope's own, not a cancellation source with a delay: the deadline is recorded before Aborted is
+            // cancelled, so work that wakes up from the cancellation always sees DeadlineExceeded.
+            _deadlineTimer = factory.TimeProvider.CreateTimer(static s => ((IsolationScope)s!).ExpireDeadline(), this, d, Timeout.InfiniteTimeSpan);
         }
 
         _ambient = new AmbientScope(this, weak: tracked);
@@ -309,7 +315,19 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     internal void GiveUpWork(Task work) => AbandonedWork = work;
 
     /// <summary>Sets the status recorded on <c>isolation.scope.duration</c> (the runner sets it; default <c>completed</c>).</summary>
-    internal void SetStatus(string status) => _status = status;
+    internal void SetStatus(string status)
+    {
+        var index = Array.IndexOf(Statuses, status);
+        Debug.Assert(index >= 0, "A status is one of ScopeStatus's values.");
+        var bits = (index + 1) << StatusShift;
+        int old, updated;
+        do
+        {
+            old = Volatile.Read(ref _flags);
+            updated = (old & ~StatusMask) | bits;
+        }
+        while (Interlocked.CompareExchange(ref _flags, updated, old) != old);
+    }
 
     /// <summary>
     /// Reports a violation against this scope: counted against it (its <see cref="ViolationCount"/> and the isolation
@@ -457,23 +475,14 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         }
     }
 
-    private void OnDeadline()
-    {
-        // The callback runs for any cancellation of the source: only the timer's counts as the deadline.
-        if ((Volatile.Read(ref _flags) & (DisposingFlag | AbortedByCallerFlag)) == 0)
-        {
-            Interlocked.Or(ref _flags, AbortedByDeadlineFlag);
-        }
-    }
-
     private string ResolveStatus()
     {
-        if (_status is { } status)
+        var flags = Volatile.Read(ref _flags);
+        if ((flags & StatusMask) != 0)
         {
-            return status;
+            return Statuses[((flags & StatusMask) >> StatusShift) - 1];
         }
 
-        var flags = Volatile.Read(ref _flags);
         return (flags & AbortedByDeadlineFlag) != 0 ? ScopeStatus.TimedOut
             : (flags & AbortedByCallerFlag) != 0 ? ScopeStatus.Cancelled
             : ScopeStatus.Completed;
