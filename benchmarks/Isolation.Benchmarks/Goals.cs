@@ -106,6 +106,14 @@ public static class Goals
         Judge(lines, "delivery independent of other users' connections (10,000 vs 100 within 1.5x)", many, few, (m, f) =>
             (Mean(m) / Mean(f) <= 1.5, $"{Ns(m)} at 10,000 vs {Ns(f)} at 100: {Mean(m) / Mean(f):0.00}x"));
 
+        foreach (var mode in new[] { IsolationMode.Off, IsolationMode.Enforce })
+        {
+            var isolated = Find(reports, nameof(ScopeBenchmark), nameof(ScopeBenchmark.IsolationScope), ("Mode", mode), ("Leaks", LeakDetectionLevel.Sampled));
+            var plain = Find(reports, nameof(ScopeBenchmark), nameof(ScopeBenchmark.ServiceScope), ("Mode", mode), ("Leaks", LeakDetectionLevel.Sampled));
+            Judge(lines, $"scope create + dispose <= 2x and <= 256 B of a bare DI scope ({mode}, Sampled)", isolated, plain, (i, d) =>
+                (Mean(i) / Mean(d) <= 2 && Bytes(i) <= 256, $"{Ns(i)} vs {Ns(d)}: {Mean(i) / Mean(d):0.00}x, {Bytes(i)} B vs {Bytes(d)} B"));
+        }
+
         foreach (var concurrency in new[] { 100, 1_000 })
         {
             var scopes = Find(reports, nameof(ConcurrencyBenchmark), nameof(ConcurrencyBenchmark.IsolationScopes), "Concurrency", concurrency);
@@ -169,6 +177,13 @@ public static class Goals
 
         return null;
     }
+
+    private static BenchmarkReport? Find(IReadOnlyList<BenchmarkReport> reports, string type, string method, params (string Name, object Value)[] parameters) =>
+        reports.FirstOrDefault(r =>
+            r.BenchmarkCase.Descriptor.Type.Name == type &&
+            r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method &&
+            r.ResultStatistics is not null &&
+            parameters.All(p => Equals(r.BenchmarkCase.Parameters[p.Name], p.Value)));
 
     private static double Mean(BenchmarkReport report) => report.ResultStatistics!.Mean;
 

@@ -41,10 +41,14 @@ internal sealed class IsolationMetrics
 
     public void ScopeStarted() => _scopeActive.Add(1);
 
+    /// <summary>Gets a value indicating whether scope durations are recorded (a scope reads the clock at its start only then).</summary>
+    public bool TimesScopes => _scopeDuration.Enabled;
+
+    /// <summary>Counts a scope that ended; records its duration when it was timed from its start (see <see cref="TimesScopes"/>).</summary>
     public void ScopeEnded(long startTimestamp, string status)
     {
         _scopeActive.Add(-1);
-        if (_scopeDuration.Enabled)
+        if (startTimestamp != 0 && _scopeDuration.Enabled)
         {
             _scopeDuration.Record(
                 Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,

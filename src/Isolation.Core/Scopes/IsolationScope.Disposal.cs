@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Isolation.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Isolation;
 
@@ -82,8 +83,10 @@ public sealed partial class IsolationScope
             return false;
         }
 
+        // With no scope before this one, the cleared holder already reads as none: leaving it saves the write (and the copy
+        // of the execution context's values it would make).
         _ambient.Clear();
-        if (ReferenceEquals(CurrentScope.Value, _ambient))
+        if (_previous is not null && ReferenceEquals(CurrentScope.Value, _ambient))
         {
             CurrentScope.Value = _previous;
         }
@@ -94,6 +97,7 @@ public sealed partial class IsolationScope
             Activity.Current = _activity.Parent;
         }
 
+        Interlocked.Exchange(ref _deadlineTimer, null)?.Dispose();
         if (Volatile.Read(ref _abortSource) is { } source)
         {
             CancelAbortSource(source);
@@ -128,16 +132,17 @@ public sealed partial class IsolationScope
     private ValueTask DisposeServiceScopeAsync()
     {
         // The scope keeps no reference to its DI scope once disposal starts, so nothing it owned outlives it through a
-        // reference to the disposed scope (a captured closure, a field of an agent).
-        if (_serviceScope is not { } serviceScope)
+        // reference to the disposed scope (a captured closure, a field of an agent). A scope whose services were never
+        // used has no DI scope to dispose.
+        var serviceScope = Interlocked.Exchange(ref _serviceScope, EndedServiceScope.Instance);
+        if (serviceScope is null || serviceScope is EndedServiceScope)
         {
             return default;
         }
 
-        _serviceScope = null;
         try
         {
-            var pending = serviceScope.DisposeAsync();
+            var pending = new AsyncServiceScope(serviceScope).DisposeAsync();
             return pending.IsCompletedSuccessfully ? default : AwaitServiceScope(pending);
         }
 #pragma warning disable CA1031 // Disposal reports a failing service instead of throwing it at the caller.

@@ -28,6 +28,11 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private const int AbortedByDeadlineFlag = 8;
     private const int AbortedByCallerFlag = 16;
 
+    // The status the runner set, in bits 8-10 of the flags (0: none set, then 1 + its index in Statuses).
+    private const int StatusShift = 8;
+    private const int StatusMask = 7 << StatusShift;
+    private static readonly string[] Statuses = [ScopeStatus.Completed, ScopeStatus.Failed, ScopeStatus.TimedOut, ScopeStatus.Cancelled, ScopeStatus.Rejected];
+
     // The ambient value is a holder, never the scope: execution contexts captured while the scope was current (a timer,
     // Task.Run, a singleton's background loop) keep only the holder, which disposal clears.
     private static readonly AsyncLocal<AmbientScope?> CurrentScope = new();
@@ -36,7 +41,9 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private readonly IsolationScopeFactory _factory;
     private readonly AmbientScope _ambient;
     private readonly AmbientScope? _previous;
-    private AsyncServiceScope? _serviceScope;
+    // Null until the scope's services are first used (most of a scope's cost is its DI scope, and a scope that hands
+    // out only pooled agents or events needs none), then the DI scope, then EndedServices once disposal took it.
+    private IServiceScope? _serviceScope;
     private readonly long _startTimestamp;
     private readonly ScopeLeakSentinel? _sentinel;
     private readonly Activity? _activity;
@@ -46,25 +53,22 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private IScopeResource? _firstResource;
     private List<IScopeResource>? _moreResources;
     private CancellationTokenSource? _abortSource;
-    private string? _status;
+    private ITimer? _deadlineTimer;
     private int _flags;
     private int _violationCount;
+    private long _id;
 
     internal IsolationScope(
         IsolationScopeFactory factory,
-        AsyncServiceScope serviceScope,
         UserExecutionContext context,
         IsolationMode mode,
         TimeSpan? deadline,
         bool tracked)
     {
         _factory = factory;
-        _serviceScope = serviceScope;
-        Id = Interlocked.Increment(ref s_lastId);
         Context = context;
         Mode = mode;
-        IsTracked = tracked;
-        _startTimestamp = Stopwatch.GetTimestamp();
+        _startTimestamp = factory.Monitor.Metrics.TimesScopes ? Stopwatch.GetTimestamp() : 0;
         if (tracked)
         {
             _sentinel = factory.Monitor.Leaks.CreateSentinel(context);
@@ -72,12 +76,14 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
 
         if (deadline is { } d)
         {
-            _abortSource = new CancellationTokenSource(d, factory.TimeProvider);
-            _abortSource.Token.UnsafeRegister(static s => ((IsolationScope)s!).OnDeadline(), this);
+            // A timer of the scope's own, not a cancellation source with a delay: the deadline is recorded before Aborted is
+            // cancelled, so work that wakes up from the cancellation always sees DeadlineExceeded.
+            _deadlineTimer = factory.TimeProvider.CreateTimer(static s => ((IsolationScope)s!).ExpireDeadline(), this, d, Timeout.InfiniteTimeSpan);
         }
 
         _ambient = new AmbientScope(this, weak: tracked);
-        _previous = CurrentScope.Value;
+        // A holder whose scope ended reads as no scope: remember it as none, so disposal has nothing to restore.
+        _previous = CurrentScope.Value is { Scope: not null } previous ? previous : null;
         CurrentScope.Value = _ambient;
         _activity = IsolationActivity.StartScope(context, mode);
     }
@@ -99,19 +105,14 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     /// <summary>Gets who this scope's work belongs to.</summary>
     public UserExecutionContext Context { get; }
 
-    /// <summary>Gets this scope's own service provider (a DI scope created for it and disposed with it).</summary>
+    /// <summary>Gets this scope's own service provider (a DI scope created for it on first use and disposed with it).</summary>
     /// <exception cref="ObjectDisposedException">The scope has been disposed (it keeps no reference to its DI scope after that).</exception>
     public IServiceProvider Services
     {
         get
         {
-            var serviceScope = _serviceScope;
-            if (serviceScope is null)
-            {
-                ThrowIfDisposed("services");
-            }
-
-            return serviceScope.GetValueOrDefault().ServiceProvider;
+            var serviceScope = Volatile.Read(ref _serviceScope);
+            return serviceScope is null || serviceScope is EndedServiceScope ? CreateServices() : serviceScope.ServiceProvider;
         }
     }
 
@@ -133,10 +134,11 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     /// <summary>Gets how many violations were reported against this scope so far.</summary>
     public int ViolationCount => Volatile.Read(ref _violationCount);
 
-    internal bool IsTracked { get; }
+    /// <summary>Gets a value indicating whether leak detection tracks this scope (it then has a leak sentinel).</summary>
+    internal bool IsTracked => _sentinel is not null;
 
-    /// <summary>Process-unique number of the scope, to tell scopes apart without holding them.</summary>
-    internal long Id { get; }
+    /// <summary>Gets the process-unique number of the scope, to tell scopes apart without holding them; drawn on first use.</summary>
+    internal long Id => Volatile.Read(ref _id) is var id and not 0 ? id : DrawId();
 
     internal IsolationMonitor Monitor => _factory.Monitor;
 
@@ -313,7 +315,19 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     internal void GiveUpWork(Task work) => AbandonedWork = work;
 
     /// <summary>Sets the status recorded on <c>isolation.scope.duration</c> (the runner sets it; default <c>completed</c>).</summary>
-    internal void SetStatus(string status) => _status = status;
+    internal void SetStatus(string status)
+    {
+        var index = Array.IndexOf(Statuses, status);
+        Debug.Assert(index >= 0, "A status is one of ScopeStatus's values.");
+        var bits = (index + 1) << StatusShift;
+        int old, updated;
+        do
+        {
+            old = Volatile.Read(ref _flags);
+            updated = (old & ~StatusMask) | bits;
+        }
+        while (Interlocked.CompareExchange(ref _flags, updated, old) != old);
+    }
 
     /// <summary>
     /// Reports a violation against this scope: counted against it (its <see cref="ViolationCount"/> and the isolation
@@ -370,33 +384,66 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// Creates the scope's DI scope on first use. Two flows racing keep the first one; a DI scope created while disposal
+    /// takes the field is disposed here, and the caller gets <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    private IServiceProvider CreateServices()
+    {
+        ThrowIfDisposed("services");
+        var created = _factory.CreateServiceScope(this);
+        var existing = Interlocked.CompareExchange(ref _serviceScope, created, null);
+        if (existing is null)
+        {
+            return created.ServiceProvider;
+        }
+
+        created.Dispose();
+        if (existing is EndedServiceScope)
+        {
+            ThrowIfDisposed("services");
+        }
+
+        return existing.ServiceProvider;
+    }
+
+    /// <summary>Marks a scope whose DI scope was taken by disposal (or never created before it).</summary>
+    private sealed class EndedServiceScope : IServiceScope
+    {
+        public static readonly EndedServiceScope Instance = new();
+
+        public IServiceProvider ServiceProvider => throw new ObjectDisposedException(nameof(IsolationScope));
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>
     /// What the ambient <see cref="AsyncLocal{T}"/> holds: the scope until it is disposed, then nothing. A tracked scope is
     /// held weakly, so a captured execution context cannot keep an undisposed scope alive and hide its leak.
     /// </summary>
     private sealed class AmbientScope
     {
-        private IsolationScope? _strong;
-        private WeakReference<IsolationScope>? _weak;
+        // The scope itself, or a weak reference to it for a tracked scope: one field keeps the holder at its smallest.
+        private object? _target;
 
-        public AmbientScope(IsolationScope scope, bool weak)
+        public AmbientScope(IsolationScope scope, bool weak) => _target = weak ? new WeakReference<IsolationScope>(scope) : scope;
+
+        public IsolationScope? Scope => Volatile.Read(ref _target) switch
         {
-            if (weak)
-            {
-                _weak = new WeakReference<IsolationScope>(scope);
-            }
-            else
-            {
-                _strong = scope;
-            }
-        }
+            IsolationScope scope => scope,
+            WeakReference<IsolationScope> weak when weak.TryGetTarget(out var scope) => scope,
+            _ => null,
+        };
 
-        public IsolationScope? Scope => _strong ?? (_weak is { } weak && weak.TryGetTarget(out var scope) ? scope : null);
+        public void Clear() => Volatile.Write(ref _target, null);
+    }
 
-        public void Clear()
-        {
-            _strong = null;
-            _weak = null;
-        }
+    private long DrawId()
+    {
+        var drawn = Interlocked.Increment(ref s_lastId);
+        var existing = Interlocked.CompareExchange(ref _id, drawn, 0);
+        return existing == 0 ? drawn : existing;
     }
 
     private CancellationTokenSource EnsureAbortSource()
@@ -428,23 +475,14 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         }
     }
 
-    private void OnDeadline()
-    {
-        // The callback runs for any cancellation of the source: only the timer's counts as the deadline.
-        if ((Volatile.Read(ref _flags) & (DisposingFlag | AbortedByCallerFlag)) == 0)
-        {
-            Interlocked.Or(ref _flags, AbortedByDeadlineFlag);
-        }
-    }
-
     private string ResolveStatus()
     {
-        if (_status is { } status)
+        var flags = Volatile.Read(ref _flags);
+        if ((flags & StatusMask) != 0)
         {
-            return status;
+            return Statuses[((flags & StatusMask) >> StatusShift) - 1];
         }
 
-        var flags = Volatile.Read(ref _flags);
         return (flags & AbortedByDeadlineFlag) != 0 ? ScopeStatus.TimedOut
             : (flags & AbortedByCallerFlag) != 0 ? ScopeStatus.Cancelled
             : ScopeStatus.Completed;

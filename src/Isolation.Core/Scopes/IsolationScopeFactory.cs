@@ -64,10 +64,16 @@ internal sealed class IsolationScopeFactory : IIsolationScopeFactory
 
         var leaks = Monitor.Leaks;
         leaks.OnScopeCreated();
-        var serviceScope = _serviceScopeFactory.CreateAsyncScope();
-        var scope = new IsolationScope(this, serviceScope, context, mode, ownTimer ? deadline : null, mode != IsolationMode.Off && leaks.ShouldTrackScope());
-        serviceScope.ServiceProvider.GetRequiredService<ScopeHolder>().Scope = scope;
+        var scope = new IsolationScope(this, context, mode, ownTimer ? deadline : null, mode != IsolationMode.Off && leaks.ShouldTrackScope());
         Monitor.Metrics.ScopeStarted();
         return scope;
+    }
+
+    /// <summary>Creates the DI scope of <paramref name="owner"/> (on its first use of services), which then resolves <see cref="IsolationScope"/> as its owner.</summary>
+    internal IServiceScope CreateServiceScope(IsolationScope owner)
+    {
+        var serviceScope = _serviceScopeFactory.CreateScope();
+        serviceScope.ServiceProvider.GetRequiredService<ScopeHolder>().Scope = owner;
+        return serviceScope;
     }
 }

@@ -319,8 +319,9 @@ public sealed class WebSocketEventSinkTests
         Assert.Equal(1, dropped.Dropped("queue_full"));
 
         // The queued events (and a send cut off by the abort) were dropped with the connection: every event is accounted for.
+        // How many that is depends on the writer loop: when it lagged behind (a busy machine) rather than the socket being
+        // full, it may even have sent the whole queue between the overflow and the abort, and then none is left to drop.
         var droppedWithConnection = dropped.Dropped("connection_closed") + dropped.Dropped("send_failed");
-        Assert.True(droppedWithConnection >= 1);
         Assert.Equal(client.Sink.DroppedCount, 1 + droppedWithConnection);
         Assert.Equal(emitted, client.Sink.SentCount + client.Sink.DroppedCount);
 

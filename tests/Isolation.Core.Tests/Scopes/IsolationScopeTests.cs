@@ -104,6 +104,33 @@ public sealed class IsolationScopeTests
     }
 
     [Fact]
+    public async Task Aborted_DeadlinePasses_WorkWokenByTheCancellationSeesDeadlineExceeded()
+    {
+        await using var host = TestHost.Create();
+        await using var scope = host.CreateScope(deadline: TimeSpan.FromSeconds(5));
+        bool? seenByCallback = null;
+        var seenByAwaiter = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, scope.Aborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return scope.DeadlineExceeded;
+        });
+
+        // Registered after the scope's own bookkeeping, so it runs first when the token is cancelled (callbacks run newest first).
+        using var registration = scope.Aborted.Register(() => seenByCallback = scope.DeadlineExceeded);
+        host.Time.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.True(seenByCallback);
+        Assert.True(await seenByAwaiter);
+    }
+
+    [Fact]
     public async Task Abort_CancelsTokenWithoutDeadline()
     {
         await using var host = TestHost.Create();

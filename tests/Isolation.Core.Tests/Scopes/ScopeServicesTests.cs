@@ -1,0 +1,203 @@
+using Isolation.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Isolation.Tests.Scopes;
+
+/// <summary>A scope's DI scope is created on first use of <see cref="IsolationScope.Services"/>: what that changes and what it must not.</summary>
+public sealed class ScopeServicesTests
+{
+    [Fact]
+    public async Task CreateAndDispose_WithoutUsingServices_AllocatesAtMost256Bytes()
+    {
+        await using var host = TestHost.Create(options: o => o.Mode = IsolationMode.Enforce);
+        var scopes = host.Scopes;
+        var context = new UserExecutionContext("alice");
+        Task<long> measured;
+
+        // Measured on a thread-pool thread whose execution context holds no values: the test framework's own async-local
+        // values would otherwise be copied by the write that makes the scope current, and counted as the scope's.
+        using (ExecutionContext.SuppressFlow())
+        {
+            measured = Task.Run(() =>
+            {
+                for (var i = 0; i < 100; i++)
+                {
+                    scopes.CreateScope(context).Dispose();
+                }
+
+                const int Count = 1_000;
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                for (var i = 0; i < Count; i++)
+                {
+                    scopes.CreateScope(context).Dispose();
+                }
+
+                return (GC.GetAllocatedBytesForCurrentThread() - before) / Count;
+            });
+        }
+
+        var perScope = await measured;
+
+        // The scope, its ambient holder and the execution context that makes it current; no DI scope.
+        Assert.InRange(perScope, 1, 256);
+    }
+
+    [Fact]
+    public async Task Services_ResolvedFromAFlowWhereTheScopeWasNeverCurrent_ResolveThatScope()
+    {
+        await using var host = TestHost.Create(services => services.AddScoped<NeedsScope>());
+        await using var alice = host.CreateScope("alice");
+        Task<(IsolationScope, NeedsScope)> elsewhere;
+
+        // A flow with no ambient scope, and then one where another scope is current: the DI scope still knows its owner.
+        using (ExecutionContext.SuppressFlow())
+        {
+            elsewhere = Task.Run(() =>
+            {
+                Assert.Null(IsolationScope.Current);
+                return (alice.Services.GetRequiredService<IsolationScope>(), alice.Services.GetRequiredService<NeedsScope>());
+            });
+        }
+
+        var (resolved, service) = await elsewhere;
+        Assert.Same(alice, resolved);
+        Assert.Same(alice, service.Scope);
+
+        await using var bob = host.CreateScope("bob");
+        Assert.Same(bob, IsolationScope.Current);
+        Assert.Same(alice, alice.Services.GetRequiredService<IsolationScope>());
+        Assert.Same(bob, bob.Services.GetRequiredService<NeedsScope>().Scope);
+    }
+
+    [Fact]
+    public async Task Services_FirstUsedFromTwoThreadsAtOnce_OneProviderAndEveryScopedServiceDisposedOnce()
+    {
+        await using var host = TestHost.Create(services => services.AddScoped<CountedService>().AddSingleton<ServiceCounts>());
+        var counts = host.Provider.GetRequiredService<ServiceCounts>();
+        for (var round = 0; round < 200; round++)
+        {
+            var scope = host.CreateScope();
+            using var start = new Barrier(2);
+            var first = Task.Run(() => Use(scope, start));
+            var second = Task.Run(() => Use(scope, start));
+            var providers = await Task.WhenAll(first, second);
+
+            Assert.Same(providers[0], providers[1]);
+            Assert.Same(providers[0].GetRequiredService<CountedService>(), providers[1].GetRequiredService<CountedService>());
+            await scope.DisposeAsync();
+        }
+
+        Assert.Equal(200, counts.Created);
+        Assert.Equal(200, counts.Disposed);
+
+        static IServiceProvider Use(IsolationScope scope, Barrier start)
+        {
+            start.SignalAndWait();
+            return scope.Services;
+        }
+    }
+
+    [Fact]
+    public async Task Services_FirstUsedWhileTheScopeIsDisposed_EitherWorksAndIsDisposedOrThrowsObjectDisposed()
+    {
+        await using var host = TestHost.Create(services => services.AddScoped<CountedService>().AddSingleton<ServiceCounts>());
+        var counts = host.Provider.GetRequiredService<ServiceCounts>();
+        var refused = 0;
+        for (var round = 0; round < 300; round++)
+        {
+            var scope = host.CreateScope();
+            using var start = new Barrier(2);
+            var user = Task.Run(() =>
+            {
+                start.SignalAndWait();
+                try
+                {
+                    scope.Services.GetRequiredService<CountedService>();
+                }
+                catch (ObjectDisposedException)
+                {
+                    Interlocked.Increment(ref refused);
+                }
+            });
+            var disposer = Task.Run(() =>
+            {
+                start.SignalAndWait();
+                scope.Dispose();
+            });
+            await Task.WhenAll(user, disposer);
+
+            // Whatever the order, nothing the race created outlives the scope, and the scope stays ended.
+            Assert.Equal(counts.Created, counts.Disposed);
+            Assert.Throws<ObjectDisposedException>(() => scope.Services);
+        }
+
+        Assert.InRange(refused, 0, 300);
+        Assert.Equal(counts.Created, counts.Disposed);
+    }
+
+    [Fact]
+    public async Task Services_AfterDisposeOfAScopeThatNeverUsedThem_ThrowsObjectDisposedNamingTheUser()
+    {
+        await using var host = TestHost.Create();
+        var scope = host.CreateScope("carol");
+        await scope.DisposeAsync();
+
+        var ex = Assert.Throws<ObjectDisposedException>(() => scope.Services);
+
+        Assert.Contains("'carol'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("has been disposed", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dispose_ScopeThatNeverUsedServices_EndsAndCountsLikeAnyScope()
+    {
+        await using var host = TestHost.Create(options: o => o.Mode = IsolationMode.Observe);
+        var scope = host.CreateScope();
+        Assert.Same(scope, IsolationScope.Current);
+
+        await scope.DisposeAsync();
+
+        Assert.Null(IsolationScope.Current);
+        Assert.True(scope.Aborted.IsCancellationRequested);
+        Assert.Equal(1, host.Monitor.FinishedScopes);
+    }
+
+    private sealed class NeedsScope(IsolationScope scope)
+    {
+        public IsolationScope Scope { get; } = scope;
+    }
+
+    private sealed class ServiceCounts
+    {
+        private int _created;
+        private int _disposed;
+
+        public int Created => Volatile.Read(ref _created);
+
+        public int Disposed => Volatile.Read(ref _disposed);
+
+        public void OnCreated() => Interlocked.Increment(ref _created);
+
+        public void OnDisposed() => Interlocked.Increment(ref _disposed);
+    }
+
+    private sealed class CountedService : IDisposable
+    {
+        private readonly ServiceCounts _counts;
+        private int _disposed;
+
+        public CountedService(ServiceCounts counts)
+        {
+            _counts = counts;
+            counts.OnCreated();
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                _counts.OnDisposed();
+            }
+        }
+    }
+}
