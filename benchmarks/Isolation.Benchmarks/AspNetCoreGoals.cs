@@ -17,6 +17,15 @@ public static class AspNetCoreGoals
             lines.Add($"{(extra <= 50 && bytes == 0 ? "MET" : "MISSED")}: feature-flag mode <= 50 ns and 0 B per scope over the default provider — {Mean(feature):0} vs {Mean(mode):0} ns: {extra:+0;-0} ns, {bytes:+0;-0} B");
         }
 
+        var lookup = Find(reports, nameof(FeatureModeLookupBenchmark), nameof(FeatureModeLookupBenchmark.FeatureFlagMode));
+        var configured = Find(reports, nameof(FeatureModeLookupBenchmark), nameof(FeatureModeLookupBenchmark.ConfiguredMode));
+        if (lookup is not null && configured is not null)
+        {
+            var extra = Mean(lookup) - Mean(configured);
+            var bytes = Bytes(lookup) - Bytes(configured);
+            lines.Add($"{(extra <= 50 && bytes == 0 ? "MET" : "MISSED")}: feature-flag mode lookup alone <= 50 ns and 0 B over the configured mode — {Mean(lookup):0.0} vs {Mean(configured):0.0} ns: {extra:+0.0;-0.0} ns, {bytes:+0;-0} B");
+        }
+
         var isolated = Find(reports, nameof(HubInvocationBenchmark), nameof(HubInvocationBenchmark.IsolatedHub));
         var plain = Find(reports, nameof(HubInvocationBenchmark), nameof(HubInvocationBenchmark.PlainHub));
         if (isolated is not null && plain is not null)

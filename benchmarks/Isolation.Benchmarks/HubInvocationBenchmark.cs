@@ -20,7 +20,9 @@ public class HubInvocationBenchmark
 {
     private WebApplication _plain = null!;
     private WebApplication _isolated = null!;
+    private WebApplication _filtered = null!;
     private HubConnection _plainClient = null!;
+    private HubConnection _filteredClient = null!;
     private HubConnection _isolatedClient = null!;
 
     [GlobalSetup]
@@ -28,6 +30,7 @@ public class HubInvocationBenchmark
     {
         (_plain, _plainClient) = Start(isolated: false);
         (_isolated, _isolatedClient) = Start(isolated: true);
+        (_filtered, _filteredClient) = Start(isolated: false, passThroughFilter: true);
     }
 
     [GlobalCleanup]
@@ -35,6 +38,8 @@ public class HubInvocationBenchmark
     {
         _plainClient.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _isolatedClient.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _filteredClient.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _filtered.StopAsync().GetAwaiter().GetResult();
         _plain.StopAsync().GetAwaiter().GetResult();
         _isolated.StopAsync().GetAwaiter().GetResult();
     }
@@ -45,13 +50,17 @@ public class HubInvocationBenchmark
     [Benchmark]
     public Task<int> IsolatedHub() => _isolatedClient.InvokeAsync<int>(nameof(EchoHub.Echo), 42);
 
-    private static (WebApplication App, HubConnection Client) Start(bool isolated)
+    /// <summary>The same hub with a hub filter that only calls the next one: what SignalR's filter pipeline itself costs.</summary>
+    [Benchmark]
+    public Task<int> PassThroughFilterHub() => _filteredClient.InvokeAsync<int>(nameof(EchoHub.Echo), 42);
+
+    private static (WebApplication App, HubConnection Client) Start(bool isolated, bool passThroughFilter = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IUserIdProvider, FixedUserIdProvider>();
-        var signalR = builder.Services.AddSignalR();
+        var signalR = passThroughFilter ? builder.Services.AddSignalR(o => o.AddFilter<PassThroughFilter>()) : builder.Services.AddSignalR();
         if (isolated)
         {
             builder.Services.AddIsolation();
@@ -76,6 +85,11 @@ public class HubInvocationBenchmark
     public sealed class EchoHub : Hub
     {
         public int Echo(int value) => value;
+    }
+
+    private sealed class PassThroughFilter : IHubFilter
+    {
+        public ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next) => next(invocationContext);
     }
 
     private sealed class FixedUserIdProvider : IUserIdProvider

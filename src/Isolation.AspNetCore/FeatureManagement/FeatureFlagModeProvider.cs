@@ -18,14 +18,21 @@ namespace Isolation.AspNetCore.FeatureManagement;
 /// gets <see cref="IsolationFeatureOptions.FallbackMode"/>; call <see cref="RefreshAsync"/> where waiting is fine (when a
 /// connection opens) to have the mode ready for the first request. At most one evaluation per user runs at a time.
 /// </remarks>
-public sealed class FeatureFlagModeProvider : IIsolationModeProvider
+public sealed class FeatureFlagModeProvider : IIsolationModeProvider, IDisposable
 {
+    private static readonly TimeSpan MinClockPeriod = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MaxClockPeriod = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
     private readonly IVariantFeatureManager _features;
     private readonly IsolationFeatureOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly long _ttlTicks;
+    private readonly ITimer _clock;
+
+    // The time GetMode compares expiries with: advanced by _clock, so a scope never reads the clock itself.
+    private long _now;
 
     internal FeatureFlagModeProvider(IVariantFeatureManager features, IsolationFeatureOptions options, TimeProvider time, ILoggerFactory? loggerFactory)
     {
@@ -34,7 +41,32 @@ public sealed class FeatureFlagModeProvider : IIsolationModeProvider
         _time = time;
         _logger = (ILogger?)loggerFactory?.CreateLogger("Isolation.AspNetCore.FeatureManagement") ?? NullLogger.Instance;
         _ttlTicks = (long)(options.CacheDuration.TotalSeconds * time.TimestampFrequency);
+        _now = time.GetTimestamp();
+
+        // An eighth of the cache duration, between 10 ms and 1 s: a stale mode is noticed at most that late.
+        var period = TimeSpan.FromTicks(Math.Clamp(options.CacheDuration.Ticks / 8, MinClockPeriod.Ticks, MaxClockPeriod.Ticks));
+        // The timer must not capture whatever flow (e.g. a current IsolationScope) first resolved the provider.
+        var suppress = !ExecutionContext.IsFlowSuppressed();
+        if (suppress)
+        {
+            ExecutionContext.SuppressFlow();
+        }
+
+        try
+        {
+            _clock = time.CreateTimer(static s => ((FeatureFlagModeProvider)s!).Tick(), this, period, period);
+        }
+        finally
+        {
+            if (suppress)
+            {
+                ExecutionContext.RestoreFlow();
+            }
+        }
     }
+
+    /// <summary>Stops the timer that ages cached modes. The container disposes the provider with itself.</summary>
+    public void Dispose() => _clock.Dispose();
 
     /// <summary>Returns the cached mode of the context's user without waiting; starts a background evaluation when it is missing or stale.</summary>
     /// <param name="context">The context of the scope being created.</param>
@@ -44,7 +76,7 @@ public sealed class FeatureFlagModeProvider : IIsolationModeProvider
         ArgumentNullException.ThrowIfNull(context);
         if (_cache.TryGetValue(context.UserId, out var entry))
         {
-            if (_time.GetTimestamp() >= Volatile.Read(ref entry.ExpiresAt))
+            if (Volatile.Read(ref _now) >= Volatile.Read(ref entry.ExpiresAt))
             {
                 StartRefresh(context.UserId, entry);
             }
@@ -66,6 +98,8 @@ public sealed class FeatureFlagModeProvider : IIsolationModeProvider
         await EvaluateIntoAsync(userId, entry, cancellationToken).ConfigureAwait(false);
         return entry.Mode;
     }
+
+    private void Tick() => Volatile.Write(ref _now, _time.GetTimestamp());
 
     private IsolationMode Miss(string userId)
     {

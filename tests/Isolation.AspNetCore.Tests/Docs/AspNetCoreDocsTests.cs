@@ -22,8 +22,7 @@ public sealed partial class AspNetCoreDocsTests
     public void Snippets_DocsShowTheCompiledCodeUnchanged()
     {
         var doc = File.ReadAllText(DocsFile("aspnetcore.md"));
-        var source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Isolation.AspNetCore.Tests", "Docs", "AspNetCoreDocSample.cs"));
-        var code = SourceSnippet().Matches(source).ToDictionary(m => m.Groups["name"].Value, m => Dedent(m.Groups["body"].Value));
+        var code = CompiledSnippets();
         var shown = DocSnippet().Matches(doc).Where(m => m.Groups["lang"].Value == "csharp").ToArray();
 
         Assert.Equal(code.Keys.Order(StringComparer.Ordinal), shown.Select(m => m.Groups["name"].Value).Order(StringComparer.Ordinal));
@@ -34,13 +33,36 @@ public sealed partial class AspNetCoreDocsTests
     }
 
     [Fact]
-    public void Setup_AtMostThreeAddedLinesEach()
+    public void Readme_ShowsTheHubAndTheEndpointAsCompiled()
     {
-        var doc = File.ReadAllText(DocsFile("aspnetcore.md"));
-        var snippets = DocSnippet().Matches(doc).ToDictionary(m => m.Groups["name"].Value, m => m.Groups["body"].Value.TrimEnd().Split('\n').Length);
+        var readme = File.ReadAllText(DocsFile("README.md"));
+        var code = CompiledSnippets();
+        var shown = DocSnippet().Matches(readme).Where(m => m.Groups["lang"].Value == "csharp").ToArray();
 
-        Assert.True(snippets["signalr-setup"] <= 3);
-        Assert.True(snippets["endpoint-setup"] + 1 <= 3); // the registrations, plus .WithIsolation() on the endpoint
+        Assert.Equal(["endpoint-map", "endpoint-setup", "hub", "signalr-setup"], shown.Select(m => m.Groups["name"].Value).Order(StringComparer.Ordinal));
+        foreach (var snippet in shown)
+        {
+            Assert.Equal(code[snippet.Groups["name"].Value], snippet.Groups["body"].Value.TrimEnd());
+        }
+    }
+
+    [Theory]
+    [InlineData("aspnetcore.md")]
+    [InlineData("README.md")]
+    public void Setup_AtMostThreeAddedLinesEach(string file)
+    {
+        var doc = File.ReadAllText(DocsFile(file));
+        var snippets = DocSnippet().Matches(doc).ToDictionary(m => m.Groups["name"].Value, m => m.Groups["body"].Value.TrimEnd().Split('\n'));
+
+        // SignalR: the runtime, the agent, and AddSignalR() becoming AddSignalR().AddIsolation().
+        Assert.True(snippets["signalr-setup"].Length <= 3);
+        Assert.Contains(snippets["signalr-setup"], l => l.EndsWith(".AddSignalR().AddIsolation();", StringComparison.Ordinal));
+
+        // Minimal API: the runtime and the agent, plus .WithIsolation() on the endpoint (the handler takes the scope as a
+        // parameter instead of creating it).
+        Assert.True(snippets["endpoint-setup"].Length + 1 <= 3);
+        Assert.Single(snippets["endpoint-map"], l => l.Contains(".WithIsolation()", StringComparison.Ordinal));
+        Assert.Equal(".WithIsolation();", snippets["endpoint-map"][^1]);
     }
 
     [Fact]
@@ -123,6 +145,12 @@ public sealed partial class AspNetCoreDocsTests
         }
 
         return directory?.FullName ?? throw new InvalidOperationException("Isolation.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static Dictionary<string, string> CompiledSnippets()
+    {
+        var source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Isolation.AspNetCore.Tests", "Docs", "AspNetCoreDocSample.cs"));
+        return SourceSnippet().Matches(source).ToDictionary(m => m.Groups["name"].Value, m => Dedent(m.Groups["body"].Value));
     }
 
     private static string Dedent(string body)

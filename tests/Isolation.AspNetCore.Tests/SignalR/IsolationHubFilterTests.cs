@@ -153,13 +153,16 @@ public sealed class IsolationHubFilterTests
         await Poll.UntilAsync(() => scope.IsDisposed, "the scope of a stream whose connection closed is disposed");
     }
 
-    [Fact]
-    public async Task InvokeMethodAsync_HubKeepsAgentInStatic_NextUserIsStoppedWithViolation()
+    [Theory]
+    [InlineData("/retain")] // RetainingHub: the agent in a static of its own type (ISO002 at compile time)
+    [InlineData("/retain-object")] // ObjectRetainingHub: the agent in a static object of the hub (ISO005 at compile time)
+    public async Task InvokeMethodAsync_HubKeepsAgentInStatic_NextUserIsStoppedWithViolation(string path)
     {
         RetainingHub.Kept = null;
+        ObjectRetainingHub.Last = null;
         await using var host = await SignalRHosts.StartAsync();
-        await using var alice = await host.ConnectedAsync("alice", "/retain");
-        await using var bob = await host.ConnectedAsync("bob", "/retain");
+        await using var alice = await host.ConnectedAsync("alice", path);
+        await using var bob = await host.ConnectedAsync("bob", path);
         var monitor = host.Services.GetRequiredService<IsolationMonitor>();
 
         Assert.Equal("alice", await alice.InvokeAsync<string>("Owner", Ct));
@@ -169,6 +172,7 @@ public sealed class IsolationHubFilterTests
         Assert.DoesNotContain("alice", ex.Message, StringComparison.Ordinal); // the client never learns whose agent it was
         Assert.True(monitor.TotalViolations >= 1);
         RetainingHub.Kept = null;
+        ObjectRetainingHub.Last = null;
     }
 
     [Fact]

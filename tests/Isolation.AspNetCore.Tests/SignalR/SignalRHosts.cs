@@ -19,6 +19,7 @@ internal static class SignalRHosts
         {
             app.MapHub<ChatHub>("/chat");
             app.MapHub<RetainingHub>("/retain");
+            app.MapHub<ObjectRetainingHub>("/retain-object");
         });
 
     public static async Task<Microsoft.AspNetCore.SignalR.Client.HubConnection> ConnectedAsync(this TestHost host, string? user, string path = "/chat")

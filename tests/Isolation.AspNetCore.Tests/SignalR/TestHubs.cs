@@ -138,3 +138,20 @@ public sealed class RetainingHub : Hub
         return Kept.Owner();
     }
 }
+
+/// <summary>
+/// The same bug in another shape: the agent kept as a plain object in a mutable static of the hub, the next user's call
+/// casts it back. The analyzers report this one as ISO005 (mutable static state in a hub), <see cref="RetainingHub"/> as ISO002.
+/// </summary>
+public sealed class ObjectRetainingHub : Hub
+{
+#pragma warning disable CA2211 // The point of the test.
+    public static object? Last;
+#pragma warning restore CA2211
+
+    public string Owner()
+    {
+        Last ??= IsolationScope.Current!.GetAgent<ProbeAgent>();
+        return ((ProbeAgent)Last).Owner();
+    }
+}
