@@ -97,7 +97,10 @@ public sealed partial class IsolationScope
             Activity.Current = _activity.Parent;
         }
 
-        Interlocked.Exchange(ref _deadlineTimer, null)?.Dispose();
+        if (Volatile.Read(ref _deadlineTimer) is not null)
+        {
+            Interlocked.Exchange(ref _deadlineTimer, null)?.Dispose();
+        }
         if (Volatile.Read(ref _abortSource) is { } source)
         {
             CancelAbortSource(source);

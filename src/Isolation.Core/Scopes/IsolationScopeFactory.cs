@@ -55,11 +55,17 @@ internal sealed class IsolationScopeFactory : IIsolationScopeFactory
                 string.Format(CultureInfo.InvariantCulture, "A scope's deadline must be positive and at most {0}; pass null for no deadline.", IsolationOptions.MaxDeadline));
         }
 
-        var mode = _modeProvider?.GetMode(context) ?? _defaultMode;
-        if (!Enum.IsDefined(mode))
+        var mode = _defaultMode;
+        if (_modeProvider is { } provider)
         {
-            ThrowHelper.ThrowInvalidOperation(
-                $"The registered {_modeProvider!.GetType().FullName} returned {(int)mode} for {context}, which is not an IsolationMode. Return Off, Observe or Enforce.");
+            mode = provider.GetMode(context);
+
+            // Off, Observe and Enforce are 0, 1 and 2; the configured default was validated at startup.
+            if ((uint)mode > (uint)IsolationMode.Enforce)
+            {
+                ThrowHelper.ThrowInvalidOperation(
+                    $"The registered {provider.GetType().FullName} returned {(int)mode} for {context}, which is not an IsolationMode. Return Off, Observe or Enforce.");
+            }
         }
 
         var leaks = Monitor.Leaks;
