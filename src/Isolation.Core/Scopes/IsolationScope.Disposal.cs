@@ -101,6 +101,7 @@ public sealed partial class IsolationScope
         {
             Interlocked.Exchange(ref _deadlineTimer, null)?.Dispose();
         }
+
         if (Volatile.Read(ref _abortSource) is { } source)
         {
             CancelAbortSource(source);
@@ -138,7 +139,7 @@ public sealed partial class IsolationScope
         // reference to the disposed scope (a captured closure, a field of an agent). A scope whose services were never
         // used has no DI scope to dispose.
         var serviceScope = Interlocked.Exchange(ref _serviceScope, EndedServiceScope.Instance);
-        if (serviceScope is null || serviceScope is EndedServiceScope)
+        if (serviceScope is null or EndedServiceScope)
         {
             return default;
         }

@@ -42,7 +42,7 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
     private readonly AmbientScope _ambient;
     private readonly AmbientScope? _previous;
     // Null until the scope's services are first used (most of a scope's cost is its DI scope, and a scope that hands
-    // out only pooled agents or events needs none), then the DI scope, then EndedServices once disposal took it.
+    // out only pooled agents or events needs none), then the DI scope, then EndedServiceScope.Instance once disposal took it.
     private IServiceScope? _serviceScope;
     private readonly long _startTimestamp;
     private readonly ScopeLeakSentinel? _sentinel;
@@ -112,7 +112,7 @@ public sealed partial class IsolationScope : IAsyncDisposable, IDisposable
         get
         {
             var serviceScope = Volatile.Read(ref _serviceScope);
-            return serviceScope is null || serviceScope is EndedServiceScope ? CreateServices() : serviceScope.ServiceProvider;
+            return serviceScope is null or EndedServiceScope ? CreateServices() : serviceScope.ServiceProvider;
         }
     }
 
