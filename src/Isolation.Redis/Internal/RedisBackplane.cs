@@ -212,7 +212,13 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
             CancellationToken.None);
     }
 
-    /// <summary>Records that a user has a connection here, and announces it at once (the refresh keeps it alive).</summary>
+    /// <summary>
+    /// Records that a user has a connection here, and announces it at once (the refresh keeps it alive). While Redis is
+    /// connected this waits for the presence record to be written: when the registration returns, every presence lookup
+    /// made from then on, on any node, finds this node — so a sender with no earlier answer for the user cannot miss the
+    /// new connection (a write sent without waiting could still be on its way when a run on another node, started
+    /// because the client was told it is registered, looks the user up).
+    /// </summary>
     public void OnLocalConnection(string userId)
     {
         _localUsers.TryAdd(userId, 0);
@@ -226,7 +232,9 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         {
             var key = (RedisKey)_names.PresenceKey(userId);
             var db = redis.GetDatabase();
-            db.SortedSetAdd(key, NodeId, ExpiryScore(), CommandFlags.FireAndForget);
+
+            // The record with a wait for its reply (one round trip), then the key's expiry without waiting.
+            db.SortedSetAdd(key, NodeId, ExpiryScore());
             db.KeyExpire(key, _options.PresenceTtl, CommandFlags.FireAndForget);
         }
 #pragma warning disable CA1031 // Presence is best effort here; the periodic refresh writes it again.
