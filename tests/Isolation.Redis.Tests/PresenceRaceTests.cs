@@ -1,5 +1,6 @@
 using Isolation.Redis.Internal;
 using Isolation.Redis.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
 namespace Isolation.Redis.Tests;
@@ -84,6 +85,45 @@ public sealed class PresenceRaceTests
 
         Assert.True(lost.Count == 0, $"{lost.Count} of {Users} first runs lost events on node B: {string.Join("; ", lost)}");
         Assert.Equal(0, a.DroppedCount(RedisDropReasons.NoConnection));
+    }
+
+    [Fact]
+    public async Task Publish_SenderHeldALocalOnlyAnswer_PresenceNoticeDropsItAndTheNextRunReachesB()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var redis = RedisTestEnvironment.ConnectionString();
+        var prefix = RedisTestEnvironment.UniquePrefix("notice");
+        var key = RedisTestEnvironment.NewKey();
+
+        // A cache duration far longer than the test: without the notice, A would trust "only here" for 20 s.
+        await using var a = await TestNode.StartAsync(redis, prefix, key, ct, o => { o.NodeId = "node-a"; o.PresenceCacheDuration = TimeSpan.FromSeconds(20); });
+        await using var b = await TestNode.StartAsync(redis, prefix, key, ct, o => o.NodeId = "node-b");
+        await using var onA = await TestClient.ConnectAsync(a, "alice", "tab-1", ct);
+        await a.RunAsync("alice", "run-1", events: 1, ct);
+        Assert.Equal([1L, 2L, 3L], (await onA.ReceiveRunAsync("run-1", ct)).Select(e => e.Sequence));
+        var slot = a.Services.GetRequiredService<RedisBackplane>().PresenceSlot;
+        await WaitForAsync(() => slot.TryGet("alice", out var answer) && answer is { LocalOnly: true }, "A never learned that alice is only on A", ct);
+
+        await using var onB = await TestClient.ConnectAsync(b, "alice", "tab-2", ct);
+
+        // The notice reaches A one pub/sub hop after B's registration returned: A drops its answer.
+        await WaitForAsync(() => slot.TryGet("alice", out var answer) && answer is { LocalOnly: false }, "A kept its 'only here' answer after alice connected on B", ct);
+        await a.RunAsync("alice", "run-2", events: 1, ct);
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(TimeSpan.FromSeconds(10));
+        Assert.Equal([1L, 2L, 3L], (await onB.ReceiveRunAsync("run-2", wait.Token)).Where(e => e.RunId == "run-2").Select(e => e.Sequence));
+        Assert.Equal([1L, 2L, 3L], (await onA.ReceiveRunAsync("run-2", ct)).Select(e => e.Sequence));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string failure, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure + " (waited 10 s)");
+            await Task.Delay(20, cancellationToken);
+        }
     }
 
     private sealed class CollectingSink(string userId, string connectionId) : IEventSink
