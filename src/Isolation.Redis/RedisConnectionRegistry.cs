@@ -11,7 +11,10 @@ namespace Isolation.Redis;
 /// </summary>
 /// <remarks>
 /// <see cref="Publish"/> never waits for Redis: remote sending happens in the background, in order per user. Its result
-/// counts this node's connections only; what other nodes deliver or drop is counted there.
+/// counts this node's connections only; what other nodes deliver or drop is counted there. <see cref="Register"/> and
+/// <see cref="RegisterWebSocket"/> do wait, while Redis is connected, for the connection's presence record to be written
+/// and the other nodes to be notified (one round trip): once they return, every other node's next presence lookup of the
+/// user finds this node, and each other node drops the answer it held for the user when the notice arrives.
 /// </remarks>
 public sealed class RedisConnectionRegistry : IConnectionRegistry
 {

@@ -54,6 +54,10 @@ public sealed class RedisOutageTests
         Assert.Equal(HealthStatus.Degraded, await a.HealthAsync(ct));
         Assert.Equal(HealthStatus.Degraded, await b.HealthAsync(ct));
 
+        // A connection registered while Redis is down: the registration does not wait for Redis, and its presence record
+        // is written when Redis is back.
+        using var carolOnB = b.Registry.Register(new RecordingSink("carol", "tab-1"));
+
         // Redis comes back: both nodes reconnect and rewrite their presence by themselves.
         await server.StartAgainAsync(ct);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -64,6 +68,7 @@ public sealed class RedisOutageTests
         }
 
         await Presence.WaitForNodesAsync(server.ConnectionString, prefix, "alice", 2, ct);
+        await Presence.WaitForNodesAsync(server.ConnectionString, prefix, "carol", 1, ct);
         Assert.Equal(HealthStatus.Healthy, await a.HealthAsync(ct));
 
         await a.RunAsync("alice", "after", events: 1, ct);
@@ -92,5 +97,14 @@ public sealed class RedisOutageTests
         // also had sockets on other nodes, so they count as possibly lost there.
         Assert.Equal(6, a.DroppedCount(RedisDropReasons.BackplaneUnavailable));
         Assert.Equal(HealthStatus.Degraded, await a.HealthAsync(ct));
+    }
+
+    private sealed class RecordingSink(string userId, string connectionId) : IEventSink
+    {
+        public string UserId { get; } = userId;
+
+        public string ConnectionId { get; } = connectionId;
+
+        public bool TryWrite(EventEnvelope envelope) => string.Equals(envelope.UserId, UserId, StringComparison.Ordinal);
     }
 }

@@ -38,6 +38,9 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private readonly ConcurrentDictionary<string, PresenceEntry> _presence = new(StringComparer.Ordinal);
     private readonly UserStateSlot<PresenceEntry> _presenceSlot;
     private readonly ConcurrentDictionary<string, Target> _targets = new(StringComparer.Ordinal);
+    private readonly object[] _presenceLocks = [new(), new(), new(), new(), new(), new(), new(), new()];
+    private readonly RedisChannel _presenceChanges;
+    private readonly string _noticePrefix;
     private readonly ReplayWindow _replay;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationToken _stoppingToken; // Taken once: still readable after _stopping is disposed.
@@ -50,6 +53,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private ITimer? _clock;
     private long _coarseNow;
     private int _presenceGeneration;
+    private int _noticesSubscribed;
     private int _started;
     private int _stopped;
 
@@ -77,6 +81,8 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         ChannelName = _names.NodeChannel(NodeId);
         _channelBytes = EnvelopeCodec.ChannelBytes(ChannelName);
         _channel = RedisChannel.Literal(ChannelName);
+        _presenceChanges = RedisChannel.Literal(_names.PresenceChangesChannel);
+        _noticePrefix = RedisNames.Escape(NodeId) + " "; // An escaped node id has no space: "<node> <user>".
         _replay = new ReplayWindow(_options.MaxMessageAge * 2);
         var capacity = Math.Max(1, _options.OutboundQueueCapacity / ShardCount);
         for (var i = 0; i < ShardCount; i++)
@@ -146,7 +152,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
                 return false;
             }
 
-            _presenceSlot.TrySet(userId, cached);
+            Attach(userId, cached);
         }
 
         if (!cached.LocalOnly)
@@ -159,7 +165,7 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
             // A newer answer may be in the cache already (a lookup that raced with attaching this one): take it.
             if (_presence.TryGetValue(userId, out var current) && !ReferenceEquals(current, cached))
             {
-                _presenceSlot.TrySet(userId, current);
+                Attach(userId, current);
                 return current.LocalOnly;
             }
 
@@ -212,7 +218,13 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
             CancellationToken.None);
     }
 
-    /// <summary>Records that a user has a connection here, and announces it at once (the refresh keeps it alive).</summary>
+    /// <summary>
+    /// Records that a user has a connection here, and announces it at once (the refresh keeps it alive). While Redis is
+    /// connected this waits for the presence record to be written: when the registration returns, every presence lookup
+    /// made from then on, on any node, finds this node — so a sender with no earlier answer for the user cannot miss the
+    /// new connection (a write sent without waiting could still be on its way when a run on another node, started
+    /// because the client was told it is registered, looks the user up).
+    /// </summary>
     public void OnLocalConnection(string userId)
     {
         _localUsers.TryAdd(userId, 0);
@@ -226,8 +238,13 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         {
             var key = (RedisKey)_names.PresenceKey(userId);
             var db = redis.GetDatabase();
+
+            // The record and its expiry, then the notice to the other nodes (drop what you knew about this user), in order
+            // on the one connection; the wait for the notice's reply (one round trip) means Redis has applied the record
+            // and handed the notice to every node's subscription.
             db.SortedSetAdd(key, NodeId, ExpiryScore(), CommandFlags.FireAndForget);
             db.KeyExpire(key, _options.PresenceTtl, CommandFlags.FireAndForget);
+            redis.GetSubscriber().Publish(_presenceChanges, _noticePrefix + userId);
         }
 #pragma warning disable CA1031 // Presence is best effort here; the periodic refresh writes it again.
         catch (Exception ex)
@@ -443,6 +460,21 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
 
         try
         {
+            // Presence notices first, so that once this node's channel is subscribed (it is available) it also hears
+            // about connections opened elsewhere. Resubscribed by StackExchange.Redis itself after a reconnection.
+            if (Interlocked.Exchange(ref _noticesSubscribed, 1) == 0)
+            {
+                try
+                {
+                    await redis.GetSubscriber().SubscribeAsync(_presenceChanges, (_, value) => OnPresenceChanged(value)).ConfigureAwait(false);
+                }
+                catch
+                {
+                    Volatile.Write(ref _noticesSubscribed, 0);
+                    throw;
+                }
+            }
+
             var queue = await redis.GetSubscriber().SubscribeAsync(_channel).ConfigureAwait(false);
             if (Interlocked.CompareExchange(ref _queue, queue, null) is null)
             {
@@ -639,7 +671,8 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private async ValueTask<string[]> GetRemoteNodesAsync(ConnectionMultiplexer redis, string userId)
     {
         var now = NowMilliseconds();
-        if (_presence.TryGetValue(userId, out var cached) && now < cached.ExpiresAt)
+        var found = _presence.TryGetValue(userId, out var cached);
+        if (found && now < cached!.ExpiresAt)
         {
             return cached.Nodes;
         }
@@ -661,11 +694,58 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
         if (_options.PresenceCacheDuration > TimeSpan.Zero)
         {
             var entry = new PresenceEntry(result, now + (long)_options.PresenceCacheDuration.TotalMilliseconds, Volatile.Read(ref _presenceGeneration));
-            _presence[userId] = entry;
-            _presenceSlot.TrySet(userId, entry); // Read by the next local delivery with the user's connections.
+            lock (PresenceLock(userId))
+            {
+                // Kept only if nothing replaced what this lookup started from: a presence notice that arrived meanwhile
+                // may be about a record this lookup did not see yet.
+                var unchanged = _presence.TryGetValue(userId, out var current) ? found && ReferenceEquals(current, cached) : !found;
+                if (unchanged)
+                {
+                    _presence[userId] = entry;
+                    _presenceSlot.TrySet(userId, entry); // Read by the next local delivery with the user's connections.
+                }
+            }
         }
 
         return result;
+    }
+
+    private object PresenceLock(string userId) => _presenceLocks[(uint)StringComparer.Ordinal.GetHashCode(userId) % (uint)_presenceLocks.Length];
+
+    /// <summary>Attaches a cached answer to the user's local entry, unless a notice replaced it meanwhile.</summary>
+    private void Attach(string userId, PresenceEntry entry)
+    {
+        lock (PresenceLock(userId))
+        {
+            if (_presence.TryGetValue(userId, out var current) && ReferenceEquals(current, entry))
+            {
+                _presenceSlot.TrySet(userId, entry);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A node wrote a presence record for the user (a new connection there): forget this node's answer for that user, so
+    /// that the next event of the user looks it up again instead of trusting an answer learned before that connection.
+    /// </summary>
+    private void OnPresenceChanged(RedisValue value)
+    {
+        // "<escaped sender node> <user>"; this node's own notices are skipped (it knows its own connections).
+        var notice = (string?)value;
+        var space = notice?.IndexOf(' ', StringComparison.Ordinal) ?? -1;
+        if (notice is null || space <= 0 || space == notice.Length - 1 || notice.StartsWith(_noticePrefix, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var userId = notice[(space + 1)..];
+
+        var unknown = PresenceEntry.Unknown(Volatile.Read(ref _presenceGeneration));
+        lock (PresenceLock(userId))
+        {
+            _presence[userId] = unknown;
+            _presenceSlot.TrySet(userId, unknown);
+        }
     }
 
     private async Task ReadLoopAsync(ChannelMessageQueue queue)
@@ -749,18 +829,21 @@ internal sealed class RedisBackplane : IHostedService, IAsyncDisposable, IDispos
     private readonly record struct Outbound(EventEnvelope Envelope, bool DeliveredLocally);
 
     /// <summary>One answer of a presence lookup: the other nodes that held connections of a user, and until when to trust it.</summary>
-    internal sealed class PresenceEntry(string[] nodes, long expiresAt, int generation)
+    internal sealed class PresenceEntry(string[] nodes, long expiresAt, int generation, bool known = true)
     {
         public string[] Nodes { get; } = nodes;
 
-        /// <summary>Gets whether no other node held connections of the user.</summary>
-        public bool LocalOnly { get; } = nodes.Length == 0;
+        /// <summary>Gets whether no other node held connections of the user (never for an <see cref="Unknown"/> entry).</summary>
+        public bool LocalOnly { get; } = known && nodes.Length == 0;
 
         /// <summary>Gets when the entry expires, on <see cref="NowMilliseconds"/>'s clock.</summary>
         public long ExpiresAt { get; } = expiresAt;
 
         /// <summary>Gets the cache generation it was learned in; a reconnection to Redis starts a new one.</summary>
         public int Generation { get; } = generation;
+
+        /// <summary>An already expired entry that is not local-only: the answer was dropped by a presence notice.</summary>
+        public static PresenceEntry Unknown(int generation) => new([], long.MinValue, generation, known: false);
 
 #pragma warning disable SA1401, CA1051 // Claimed with Interlocked by the one background lookup of this entry.
         public int Refreshing;

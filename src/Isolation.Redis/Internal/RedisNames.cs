@@ -20,6 +20,9 @@ internal sealed class RedisNames
 
     public string PresenceKey(string userId) => _root + "presence:" + Escape(userId);
 
+    /// <summary>The channel every node of the environment listens to for "this user now has a connection on a new node".</summary>
+    public string PresenceChangesChannel => _root + "presence-changes";
+
     public static string PresenceKeyFor(string environmentPrefix, string userId) => new RedisNames(environmentPrefix).PresenceKey(userId);
 
     public static string NodeChannelFor(string environmentPrefix, string nodeId) => new RedisNames(environmentPrefix).NodeChannel(nodeId);
