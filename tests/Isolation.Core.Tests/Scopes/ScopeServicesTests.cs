@@ -1,5 +1,6 @@
 using Isolation.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Isolation.Tests.Scopes;
 
@@ -160,6 +161,26 @@ public sealed class ScopeServicesTests
         Assert.Null(IsolationScope.Current);
         Assert.True(scope.Aborted.IsCancellationRequested);
         Assert.Equal(1, host.Monitor.FinishedScopes);
+    }
+
+    [Fact]
+    public async Task ScopeDuration_RecordedForScopesCreatedWhileAListenerIsEnabled_NotForOlderOnes()
+    {
+        await using var host = TestHost.Create();
+        var older = host.CreateScope("alice");
+
+        using (var durations = new MetricCollector<double>(host.Metrics.Meter, IsolationTelemetry.ScopeDuration))
+        {
+            var newer = host.CreateScope("bob");
+            await newer.DisposeAsync();
+            await older.DisposeAsync();
+
+            // The older scope did not read the clock at its start, so it has no duration to record; it is counted still.
+            var recorded = Assert.Single(durations.GetMeasurementSnapshot());
+            Assert.True(recorded.Value >= 0);
+        }
+
+        Assert.Equal(2, host.Monitor.FinishedScopes);
     }
 
     private sealed class NeedsScope(IsolationScope scope)
