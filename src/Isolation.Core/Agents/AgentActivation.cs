@@ -38,6 +38,13 @@ internal static class AgentActivation<[DynamicallyAccessedMembers(DynamicallyAcc
     /// </summary>
     public static bool ThroughContainer { get; } = Decide();
 
+    /// <summary>
+    /// Gets a value indicating whether the agent's only public constructor takes no parameters: the compiled constructor
+    /// call never asks a provider for anything, so a fresh agent needs no DI scope (the scope creates none for it).
+    /// </summary>
+    public static bool WithoutServices { get; } =
+        typeof(TAgent).GetConstructors() is [var only] && only.GetParameters().Length == 0;
+
     private static bool Decide()
     {
         var type = typeof(TAgent);

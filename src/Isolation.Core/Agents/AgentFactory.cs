@@ -29,6 +29,7 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
 
     private readonly ObjectFactory<TAgent>? _activate;
     private readonly bool _throughContainer;
+    private readonly bool _withoutServices;
     private readonly Func<IServiceProvider, TAgent>? _custom;
     private readonly ObjectPool<PooledAgent>? _pool;
     private readonly AgentHandOuts? _handedOut;
@@ -50,6 +51,7 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
             // serves a provider without keyed services.
             _activate = ActivatorUtilities.CreateFactory<TAgent>(Type.EmptyTypes);
             _throughContainer = AgentActivation<TAgent>.ThroughContainer && !settings.UsePool;
+            _withoutServices = AgentActivation<TAgent>.WithoutServices;
         }
 
         if (settings.UsePool)
@@ -93,7 +95,9 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         }
         else
         {
-            agent = _custom is not null ? Invoke(_custom, scope) : Activate(scope.Services);
+            agent = _custom is not null ? Invoke(_custom, scope)
+                : _withoutServices ? _activate!(NoServices.Instance, null)
+                : Activate(scope.Services);
             (agent as IsolatedAgent)?.Attach(scope);
             if (NeedsRelease || scope.IsTracked)
             {
@@ -136,6 +140,14 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
 
         _handedOut!.HandTo(agent, scope, TypeName, DelegateSource);
         return agent;
+    }
+
+    /// <summary>What a constructor without parameters is compiled against: nothing is ever asked of it.</summary>
+    private sealed class NoServices : IServiceProvider
+    {
+        public static readonly NoServices Instance = new();
+
+        public object? GetService(Type serviceType) => null;
     }
 
     private static void AddOrRelease(IsolationScope scope, IScopeResource owned)

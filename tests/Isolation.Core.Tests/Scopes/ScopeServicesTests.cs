@@ -44,6 +44,58 @@ public sealed class ScopeServicesTests
     }
 
     [Fact]
+    public async Task GetAgent_FreshAgentWithoutConstructorParameters_CreatesNoDIScope()
+    {
+        await using var host = TestHost.Create(services => services.AddIsolatedAgent<BareAgent>(), o => o.Mode = IsolationMode.Enforce);
+        var scopes = host.Scopes;
+        var context = new UserExecutionContext("alice");
+        Task<long> measured;
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            measured = Task.Run(() =>
+            {
+                for (var i = 0; i < 100; i++)
+                {
+                    using var warm = scopes.CreateScope(context);
+                    warm.GetAgent<BareAgent>();
+                }
+
+                const int Count = 1_000;
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                for (var i = 0; i < Count; i++)
+                {
+                    using var scope = scopes.CreateScope(context);
+                    scope.GetAgent<BareAgent>();
+                }
+
+                return (GC.GetAllocatedBytesForCurrentThread() - before) / Count;
+            });
+        }
+
+        var perScope = await measured;
+
+        // The scope alone (at most 256 B, above) and the 24 B agent: a DI scope would add 128 B more at least.
+        Assert.InRange(perScope, 1, 256 + 24);
+    }
+
+    [Fact]
+    public async Task GetAgent_DisposableAgentWithoutConstructorParameters_DisposedByTheScopeAndServicesStillWork()
+    {
+        await using var host = TestHost.Create(services => services.AddIsolatedAgent<BareDisposableAgent>().AddScoped<NeedsScope>());
+        var scope = host.CreateScope("alice");
+        var first = scope.GetAgent<BareDisposableAgent>();
+        var second = scope.GetAgent<BareDisposableAgent>();
+
+        Assert.NotSame(first, second);
+        Assert.Same(scope, scope.Services.GetRequiredService<NeedsScope>().Scope);
+        await scope.DisposeAsync();
+
+        Assert.Equal(1, first.Disposals);
+        Assert.Equal(1, second.Disposals);
+    }
+
+    [Fact]
     public async Task Services_ResolvedFromAFlowWhereTheScopeWasNeverCurrent_ResolveThatScope()
     {
         await using var host = TestHost.Create(services => services.AddScoped<NeedsScope>());
@@ -181,6 +233,19 @@ public sealed class ScopeServicesTests
         }
 
         Assert.Equal(2, host.Monitor.FinishedScopes);
+    }
+
+    private sealed class BareAgent
+    {
+    }
+
+    private sealed class BareDisposableAgent : IDisposable
+    {
+        private int _disposals;
+
+        public int Disposals => Volatile.Read(ref _disposals);
+
+        public void Dispose() => Interlocked.Increment(ref _disposals);
     }
 
     private sealed class NeedsScope(IsolationScope scope)
