@@ -78,3 +78,12 @@ public sealed class FreshAgent : IAgent
 
     public void Add(string note) => _notes.Add(note);
 }
+
+public sealed class Agent1(Dep1 a) : IAgent
+{
+    private readonly List<string> _notes = new(8);
+
+    public Dep1 A { get; } = a;
+
+    public void Add(string note) => _notes.Add(note);
+}

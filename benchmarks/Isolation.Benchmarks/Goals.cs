@@ -112,14 +112,21 @@ public static class Goals
             var plain = Find(reports, nameof(ScopeBenchmark), nameof(ScopeBenchmark.ServiceScope), ("Mode", mode), ("Leaks", LeakDetectionLevel.Sampled));
             Judge(lines, $"scope create + dispose <= 2x and <= 256 B of a bare DI scope ({mode}, Sampled)", isolated, plain, (i, d) =>
                 (Mean(i) / Mean(d) <= 2 && Bytes(i) <= 256, $"{Ns(i)} vs {Ns(d)}: {Mean(i) / Mean(d):0.00}x, {Bytes(i)} B vs {Bytes(d)} B"));
+            var current = Find(reports, nameof(ScopeBenchmark), nameof(ScopeBenchmark.ServiceScopeMadeCurrent), ("Mode", mode), ("Leaks", LeakDetectionLevel.Sampled));
+            Judge(lines, $"the floor: a bare DI scope made current in an AsyncLocal and back ({mode}, Sampled; reported, no goal)", current, plain, (c, d) =>
+                (true, $"{Ns(c)} vs {Ns(d)}: {Mean(c) / Mean(d):0.00}x, {Bytes(c)} B"));
         }
 
-        foreach (var concurrency in new[] { 100, 1_000 })
+        foreach (var scopedDependency in new[] { false, true })
         {
-            var scopes = Find(reports, nameof(ConcurrencyBenchmark), nameof(ConcurrencyBenchmark.IsolationScopes), "Concurrency", concurrency);
-            var raw = Find(reports, nameof(ConcurrencyBenchmark), nameof(ConcurrencyBenchmark.ServiceScopes), "Concurrency", concurrency);
-            Judge(lines, $"throughput of {concurrency} concurrent isolated scopes vs plain DI scopes (reported, no goal)", scopes, raw, (s, r) =>
-                (true, $"{Mean(r) / Mean(s):0.00}x the throughput ({Mean(s) / concurrency:0} vs {Mean(r) / concurrency:0} ns per request)"));
+            foreach (var concurrency in new[] { 100, 1_000 })
+            {
+                var scopes = Find(reports, nameof(ConcurrencyBenchmark), nameof(ConcurrencyBenchmark.IsolationScopes), ("Concurrency", concurrency), ("ScopedDependency", scopedDependency));
+                var raw = Find(reports, nameof(ConcurrencyBenchmark), nameof(ConcurrencyBenchmark.ServiceScopes), ("Concurrency", concurrency), ("ScopedDependency", scopedDependency));
+                var agent = scopedDependency ? "an agent with one scoped dependency" : "an agent without dependencies";
+                Judge(lines, $"{concurrency} concurrent isolated scopes >= 0.8x the throughput of plain DI scopes ({agent})", scopes, raw, (s, r) =>
+                    (Mean(r) / Mean(s) >= 0.8, $"{Mean(r) / Mean(s):0.00}x the throughput ({Mean(s) / concurrency:0} vs {Mean(r) / concurrency:0} ns, {Bytes(s) / concurrency} vs {Bytes(r) / concurrency} B per request)"));
+            }
         }
 
         foreach (var (plainName, isolatedName, what) in new[]

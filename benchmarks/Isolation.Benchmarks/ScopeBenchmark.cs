@@ -3,9 +3,15 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Isolation.Benchmarks;
 
-/// <summary>One scope created and disposed: a raw DI scope (the baseline) against an isolation scope, per mode and leak level.</summary>
+/// <summary>
+/// One scope created and disposed: a raw DI scope (the baseline) against an isolation scope, per mode and leak level.
+/// <c>ServiceScopeMadeCurrent</c> is the floor of any scope that flows with the work: a DI scope made current in an
+/// <see cref="AsyncLocal{T}"/> and made not current again (what <c>IsolationScope.Current</c> needs at the least).
+/// </summary>
 public class ScopeBenchmark
 {
+    private static readonly AsyncLocal<object?> Ambient = new();
+
     private ServiceProvider _provider = null!;
     private IServiceScopeFactory _serviceScopes = null!;
     private IIsolationScopeFactory _scopes = null!;
@@ -37,6 +43,14 @@ public class ScopeBenchmark
     public void ServiceScope()
     {
         using var scope = _serviceScopes.CreateScope();
+    }
+
+    [Benchmark]
+    public void ServiceScopeMadeCurrent()
+    {
+        using var scope = _serviceScopes.CreateScope();
+        Ambient.Value = scope;
+        Ambient.Value = null;
     }
 
     [Benchmark]
