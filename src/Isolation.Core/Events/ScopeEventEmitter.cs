@@ -16,6 +16,9 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
     private const int Open = 0;
     private const int Ended = 1;
     private const int Sealed = 2;
+    // The run was aborted (its deadline, or the caller's cancellation) while its outcome is being decided: the work's
+    // events are dropped, the runner's terminal event still goes out.
+    private const int ClosedToWork = 3;
 
     private readonly IsolationScope _scope;
     private readonly IConnectionRegistry _registry;
@@ -72,12 +75,19 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
     /// <summary>Emits a non-terminal event for the runner itself (e.g. <c>agent_started</c>); queueing never waits.</summary>
     public void EmitNow(string type, object? payload) => Emit(type, payload, terminalOnly: false);
 
-    /// <summary>Closes the emitter: every later emit is dropped and counted (<c>run_ended</c>). For abandoned work.</summary>
-    public void Seal()
+    /// <summary>
+    /// Closes the emitter to the run's work, at the moment the run is aborted and before its token is cancelled: whatever
+    /// the work emits from then on, even from inside the cancellation, is dropped and counted (<c>run_ended</c>); the
+    /// runner's <see cref="TryEnd"/> still sends the one terminal event. Does nothing once the run's events ended.
+    /// </summary>
+    public void CloseToWork()
     {
         lock (_lock)
         {
-            _state = Sealed;
+            if (_state == Open)
+            {
+                _state = ClosedToWork;
+            }
         }
     }
 
@@ -99,7 +109,7 @@ internal sealed class ScopeEventEmitter : IAgentEventEmitter
         lock (_lock)
         {
             // A disposed scope's work was abandoned: whatever it still says is not part of the run any more.
-            if (_state != Open || _scope.IsDisposed)
+            if ((_state != Open && !(terminalOnly && _state == ClosedToWork)) || _scope.IsDisposed)
             {
                 if (_scope.IsDisposed)
                 {

@@ -118,7 +118,7 @@ internal sealed class IsolatedRunner : IIsolatedRunner
             try
             {
                 Started(scope);
-                using (cancellationToken.UnsafeRegister(static s => ((IsolationScope)s!).Abort(), scope))
+                using (cancellationToken.UnsafeRegister(static s => AbortByCaller((IsolationScope)s!), scope))
                 {
                     var inline = !(options?.StartOnThreadPool ?? _options.StartOnThreadPool);
                     workTask = inline ? StartInline(work, scope) : StartOnThreadPool(work, scope);
@@ -178,6 +178,16 @@ internal sealed class IsolatedRunner : IIsolatedRunner
             {
                 _limiter.Release(slot);
             }
+        }
+    }
+
+    /// <summary>The caller's cancellation: like the deadline, the work's later events are dropped before its token is cancelled.</summary>
+    private static void AbortByCaller(IsolationScope scope)
+    {
+        if (!scope.IsDisposed)
+        {
+            scope.CloseEventsToWork();
+            scope.Abort();
         }
     }
 

@@ -93,6 +93,8 @@ internal sealed class RunDeadline : IDisposable
             _scope = null;
         }
 
+        // Before the token is cancelled: work woken by the cancellation (even inline, inside it) is already past its run.
+        scope.CloseEventsToWork();
         scope.ExpireDeadline();
     }
 }

@@ -23,8 +23,11 @@ public sealed partial class IsolationScope
     /// <summary>Gets the scope's emitter, created on first use (the runner uses it for terminal events and sealing).</summary>
     internal ScopeEventEmitter EventEmitter => Volatile.Read(ref _events) ?? CreateEvents();
 
-    /// <summary>Closes the scope's emitter so abandoned work can no longer send events (later emits are dropped and counted).</summary>
-    internal void SealEvents() => EventEmitter.Seal();
+    /// <summary>
+    /// Closes the scope's emitter to its work (see <see cref="ScopeEventEmitter.CloseToWork"/>): what the runner does when it
+    /// aborts a run, before <see cref="Aborted"/> is cancelled. A scope whose emitter was never used has nothing to close.
+    /// </summary>
+    internal void CloseEventsToWork() => Volatile.Read(ref _events)?.CloseToWork();
 
     private ScopeEventEmitter CreateEvents()
     {

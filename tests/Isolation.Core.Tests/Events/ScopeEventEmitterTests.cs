@@ -74,7 +74,7 @@ public sealed class ScopeEventEmitterTests
     }
 
     [Fact]
-    public async Task SealEvents_AbandonedWork_CannotEmitAnyMore()
+    public async Task CloseEventsToWork_AbortedRun_WorkCannotEmitTheRunnersTerminalEventStillGoesOutOnce()
     {
         await using var provider = new ServiceCollection().AddIsolation().BuildServiceProvider();
         using var dropped = EventTestSupport.DroppedCollector(provider);
@@ -83,13 +83,16 @@ public sealed class ScopeEventEmitterTests
         var scope = provider.GetRequiredService<IIsolationScopeFactory>().CreateScope(new UserExecutionContext("alice"));
         var events = scope.Events;
 
-        scope.SealEvents();
+        scope.CloseEventsToWork();
         await events.EmitAsync(AgentEventTypes.AgentThinking, null, TestContext.Current.CancellationToken);
-        await scope.DisposeAsync();
         await events.EmitAsync(AgentEventTypes.AgentCompleted, null, TestContext.Current.CancellationToken);
+        Assert.True(scope.EventEmitter.TryEnd(AgentEventTypes.AgentTimeout, null));
+        Assert.False(scope.EventEmitter.TryEnd(AgentEventTypes.AgentFailed, null));
+        await scope.DisposeAsync();
+        await events.EmitAsync(AgentEventTypes.AgentThinking, null, TestContext.Current.CancellationToken);
 
-        Assert.Empty(sink.Received);
-        Assert.Equal(2, dropped.Dropped("run_ended"));
+        Assert.Equal([AgentEventTypes.AgentTimeout], sink.Received.Select(e => e.Type));
+        Assert.Equal(4, dropped.Dropped("run_ended"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Isolation.Tests.Events;
 using Isolation.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -39,6 +40,49 @@ public sealed class RunnerDeadlineTests
         Assert.Equal(RunStatus.TimedOut, result.Status);
         Assert.True(scope.DeadlineExceeded);
         release.SetResult();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_WorkEmitsFromInsideItsAbort_DroppedAndTheTerminalEventIsTheLastTheUserSees(bool callerCancels)
+    {
+        await using var host = TestHost.Create();
+        var runner = host.Provider.GetRequiredService<IIsolatedRunner>();
+        var registry = host.Provider.GetRequiredService<IConnectionRegistry>();
+        using var dropped = EventTestSupport.DroppedCollector(host.Provider);
+        var sink = new RecordingSink("alice", "a-1");
+        using var registration = registry.Register(sink);
+        using var caller = new CancellationTokenSource();
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var run = runner.RunAsync(new UserExecutionContext("alice", "a-1"), async (scope, ct) =>
+        {
+            await Task.Yield();
+
+            // Registered after the runner began waiting, so it runs first when the token is cancelled: the work speaks
+            // after its abort, before the runner could react to it.
+            ct.Register(() => scope.Events.EmitAsync(AgentEventTypes.AgentThinking, "after the abort").AsTask().GetAwaiter().GetResult());
+            waiting.SetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        }, new RunOptions { Deadline = TimeSpan.FromSeconds(10) }, caller.Token);
+
+        await waiting.Task.WaitAsync(Bound);
+        if (callerCancels)
+        {
+            await caller.CancelAsync();
+        }
+        else
+        {
+            host.Time.Advance(TimeSpan.FromSeconds(10));
+        }
+
+        var result = await run.WaitAsync(Bound);
+        Assert.Equal(callerCancels ? RunStatus.Cancelled : RunStatus.TimedOut, result.Status);
+        Assert.Equal(
+            [AgentEventTypes.AgentStarted, callerCancels ? AgentEventTypes.AgentFailed : AgentEventTypes.AgentTimeout],
+            sink.Received.Select(e => e.Type));
+        Assert.Equal(1, dropped.Dropped(EventDropReasons.RunEnded));
     }
 
     [Fact]
