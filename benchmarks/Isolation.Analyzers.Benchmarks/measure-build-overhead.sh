@@ -15,7 +15,7 @@ root="$(cd "$here/../.." && pwd)"
 units="${1:-3000}"
 rounds="${2:-5}"
 work="$(mktemp -d /tmp/isolation-build-overhead.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+trap '[[ -n "${ISOLATION_KEEP:-}" ]] || rm -rf "$work"' EXIT
 
 # ISOLATION_ANALYZER=/path/to/Isolation.Analyzers.dll measures that build instead (an older commit's, for a before/after).
 if [[ -z "${ISOLATION_ANALYZER:-}" && -z "${ISOLATION_VARIANTS:-}" ]]; then
@@ -69,10 +69,23 @@ if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
     local TIMEFORMAT='%U %S' log="$work/build.log" t
     t=$( { time dotnet build --no-restore --no-incremental -nologo -v:d -nr:false -p:UseSharedCompilation=false \
       -p:ReportAnalyzer=true -p:WithIsolation="$1" -p:IsolationAnalyzer="$2" >"$log" 2>&1 || true; } 2>&1 )
+    if ! grep -q "Build succeeded" "$log"; then
+      grep -m3 " error " "$log" >&2 || true
+      echo "measure-build-overhead: the build with analyzer '$2' failed (log above); nothing measured" >&2
+      exit 1
+    fi
+    if grep -q "warning CS8034" "$log"; then
+      # The compiler could not load the analyzer (the file must be named Isolation.Analyzers.dll): measuring would
+      # compare no analyzer with no analyzer.
+      grep -m1 "warning CS8034" "$log" >&2
+      echo "measure-build-overhead: the analyzer $2 did not load; nothing measured" >&2
+      exit 1
+    fi
     local iso sdk iso004
-    iso004=$(grep -E "^ *[0-9.<]+ +[0-9<]+ +Isolation\.Analyzers\.Rules\.AgentCreationAnalyzer" "$log" | head -1 | awk '{print ($1 ~ /</) ? 0 : $1}')
-    iso=$(grep -E "^ *[0-9.<]+ +[0-9<]+ +Isolation\.Analyzers," "$log" | head -1 | awk '{print ($1 ~ /</) ? 0 : $1}')
-    sdk=$(grep -E "^ *[0-9.<]+ +[0-9<]+ +Microsoft\.CodeAnalysis\.(CSharp\.)?NetAnalyzers," "$log" | awk '{s += ($1 ~ /</) ? 0 : $1} END {print s + 0}')
+    # A build without the analyzer has no line of it: grep finds nothing, which must not end the script (set -e, pipefail).
+    iso004=$( { grep -E "^ *[0-9.<]+ +[0-9<]+ +Isolation\.Analyzers\.Rules\.AgentCreationAnalyzer" "$log" || true; } | head -1 | awk '{print ($1 ~ /</) ? 0 : $1}')
+    iso=$( { grep -E "^ *[0-9.<]+ +[0-9<]+ +Isolation\.Analyzers," "$log" || true; } | head -1 | awk '{print ($1 ~ /</) ? 0 : $1}')
+    sdk=$( { grep -E "^ *[0-9.<]+ +[0-9<]+ +Microsoft\.CodeAnalysis\.(CSharp\.)?NetAnalyzers," "$log" || true; } | awk '{s += ($1 ~ /</) ? 0 : $1} END {print s + 0}')
     echo "$t" | awk -v iso="${iso:-0}" -v sdk="$sdk" -v a="${iso004:-0}" '{printf "%.2f %.3f %.3f %.3f\n", $1 + $2, iso, sdk, a}'
   }
   sed -i 's|<Analyzer Include="[^"]*" />|<Analyzer Include="$(IsolationAnalyzer)" />|' "$work/Large.csproj"
@@ -80,9 +93,11 @@ if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
   for v in "${variants[@]}"; do measured true "${v#*=}" >/dev/null; done
   declare -A cpu iso sdk agent
   for ((i = 0; i < rounds; i++)); do
-    read -r c _ _ _ < <(measured false none); cpu[none]+="$c "
+    # Measured in this shell, not in a process substitution, so a failed build ends the script.
+    measured false none > "$work/measured"; read -r c _ _ _ < "$work/measured"; cpu[none]+="$c "
     for v in "${variants[@]}"; do
-      read -r c a s g < <(measured true "${v#*=}"); cpu[${v%%=*}]+="$c "; iso[${v%%=*}]+="$a "; sdk[${v%%=*}]+="$s "; agent[${v%%=*}]+="$g "
+      measured true "${v#*=}" > "$work/measured"; read -r c a s g < "$work/measured"
+      cpu[${v%%=*}]+="$c "; iso[${v%%=*}]+="$a "; sdk[${v%%=*}]+="$s "; agent[${v%%=*}]+="$g "
     done
   done
   median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
