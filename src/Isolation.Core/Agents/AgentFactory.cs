@@ -142,14 +142,6 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         return agent;
     }
 
-    /// <summary>What a constructor without parameters is compiled against: nothing is ever asked of it.</summary>
-    private sealed class NoServices : IServiceProvider
-    {
-        public static readonly NoServices Instance = new();
-
-        public object? GetService(Type serviceType) => null;
-    }
-
     private static void AddOrRelease(IsolationScope scope, IScopeResource owned)
     {
         if (!scope.TryAddResource(owned))
@@ -235,5 +227,13 @@ internal sealed class AgentFactory<[DynamicallyAccessedMembers(DynamicallyAccess
         }
 
         public override bool Return(PooledAgent obj) => obj.Agent is not IResettable resettable || resettable.TryReset();
+    }
+
+    /// <summary>What a constructor without parameters is compiled against: nothing is ever asked of it.</summary>
+    private sealed class NoServices : IServiceProvider
+    {
+        public static readonly NoServices Instance = new();
+
+        public object? GetService(Type serviceType) => null;
     }
 }
