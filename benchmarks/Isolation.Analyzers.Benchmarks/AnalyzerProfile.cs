@@ -14,7 +14,7 @@ namespace Isolation.Analyzers.Benchmarks;
 /// </summary>
 internal static class AnalyzerProfile
 {
-    public static IEnumerable<string> Run(int rounds)
+    public static IEnumerable<string> Run(int rounds, string? only = null)
     {
         var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
         var trees = LargeProject.Generate(AnalyzerBenchmark.Units).Select(f => CSharpSyntaxTree.ParseText(f.Text, parseOptions, f.Name)).ToArray();
@@ -24,6 +24,11 @@ internal static class AnalyzerProfile
             new SingletonRegistrationAnalyzer(), new StaticStateAnalyzer(), new SingletonHeldStateAnalyzer(), new AgentCreationAnalyzer(),
             new UndisposedSessionAnalyzer(), new FireAndForgetSessionAnalyzer(), new BroadcastAnalyzer(),
         ];
+        if (only is not null)
+        {
+            rules = Array.FindAll(rules, r => r.GetType().Name.Contains(only, StringComparison.OrdinalIgnoreCase));
+        }
+
         var totals = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
 
         // Each rule alone next to the no-op baseline, so each pays the shared classification itself.

@@ -35,9 +35,6 @@ internal sealed class IsolationContext
     /// <summary>Conversation messages (what ISO201 must not broadcast or push to every subscriber), classified once per type.</summary>
     public ConversationPayloads Payloads { get; }
 
-    /// <summary>The classifier of the rules' defaults (no <c>.editorconfig</c> configuration).</summary>
-    public TypeClassifier DefaultClassifier => _defaultClassifier;
-
     /// <summary>
     /// The context for <paramref name="compilation"/>, or null when no rule can find anything: no marker or
     /// well-known type or handler base class is referenced and no <c>.editorconfig</c> names request-scoped types.
@@ -104,9 +101,6 @@ internal sealed class IsolationContext
     /// </summary>
     public bool MayContainAgents(AnalyzerOptions options)
         => Types.IAgent is not null || Types.RequestScopedAttribute is not null || GetScan(options).AnyAgentTypes;
-
-    /// <summary>True when the global options or some tree's options name agent types (then any name can be an agent).</summary>
-    public bool HasConfiguredAgentTypes(AnalyzerOptions options) => GetScan(options).AnyAgentTypes;
 
     private OptionsScan GetScan(AnalyzerOptions options)
     {

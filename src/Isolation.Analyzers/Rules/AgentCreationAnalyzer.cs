@@ -1,8 +1,6 @@
 using System.Collections.Immutable;
 using Isolation.Analyzers.Classification;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -15,11 +13,6 @@ namespace Isolation.Analyzers.Rules;
 /// argument of (or created in a lambda passed to) a dictionary or memory-cache method (<c>GetOrAdd</c>, <c>TryAdd</c>,
 /// <c>GetOrCreate</c>), a dictionary indexer assignment, <c>new Lazy&lt;T&gt;(...)</c> or <c>LazyInitializer</c>. A value
 /// cached there outlives the request, so that lambda or method is not a factory.
-/// <para>
-/// Before binding a <c>new</c>, the rule looks at its syntax: <c>new Name(...)</c> is bound only when some type named
-/// <c>Name</c> can be an agent (see <see cref="AgentNames"/>); target-typed <c>new()</c> is always bound. Where an
-/// <c>.editorconfig</c> names agent types (patterns can match any name), every <c>new</c> is bound.
-/// </para>
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
@@ -43,29 +36,22 @@ public sealed class AgentCreationAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var names = isolation.HasConfiguredAgentTypes(start.Options) ? null : new AgentNames(start.Compilation, isolation);
-            start.RegisterSyntaxNodeAction(
-                c => Analyze(c, isolation, names),
-                SyntaxKind.ObjectCreationExpression,
-                SyntaxKind.ImplicitObjectCreationExpression);
+            // One callback per 'new', ending in one cached classification for every type that is not an agent. A syntax
+            // pre-filter on the created type's name (binding only names some agent type has) was tried and measured slower:
+            // it had to find every agent type of the compilation and its references first (docs/analyzers-performance.md).
+            start.RegisterOperationAction(c => Analyze(c, isolation), OperationKind.ObjectCreation);
         });
     }
 
-    private static void Analyze(SyntaxNodeAnalysisContext context, IsolationContext isolation, AgentNames? names)
+    private static void Analyze(OperationAnalysisContext context, IsolationContext isolation)
     {
-        // The syntax pre-filter: no binding for 'new Name(...)' when no type named Name can be an agent.
-        if (names is not null && context.Node is ObjectCreationExpressionSyntax { Type: var typeSyntax } && !names.MayBeAgent(typeSyntax))
+        var creation = (IObjectCreationOperation)context.Operation;
+        if (creation.Type is not INamedTypeSymbol created || created.TypeKind == TypeKind.Error)
         {
             return;
         }
 
-        if (context.SemanticModel.GetOperation(context.Node, context.CancellationToken) is not IObjectCreationOperation creation
-            || creation.Type is not INamedTypeSymbol created || created.TypeKind == TypeKind.Error)
-        {
-            return;
-        }
-
-        var classifier = isolation.GetClassifier(context.Options, context.Node.SyntaxTree);
+        var classifier = isolation.GetClassifier(context.Options, creation.Syntax.SyntaxTree);
         if (classifier.Classify(created) != RequestScopedKind.Agent
             || (!FlowsIntoCache(creation, isolation.Types) && IsInsideFactory(creation, context.ContainingSymbol, created, isolation.Types)))
         {
