@@ -6,10 +6,13 @@ Usage: run-corpus.py CORPUS_DIR [--labels labels.tsv] [--served nuget.tsv] [--re
 CORPUS_DIR holds one folder per repository, named owner+name (a snapshot of its public source; never committed).
 repos.tsv beside this script lists the repositories, the commit each label was made on and the folders built only as
 dependencies. Each backend project of a snapshot (test projects, app hosts and browser clients excluded) is built from
-its own .cs files and package references (at the served version nearest to the one asked for; the list of served
+its own .cs files, Razor components and package references (at the served version nearest to the one asked for, with
+$(Properties), floating versions, Directory.Build.props and Directory.Packages.props resolved; the list of served
 packages is --served), with the projects it references built from their sources the same way; the analyzers run on the
 project itself. A file that needs a package not served or another version's API (a declaration error, after which the
-compiler runs no analyzer) is dropped and the build repeated; labelled files are never dropped. Each reported
+compiler runs no analyzer) is dropped and the build repeated, and so is a file of a referenced project with any error;
+labelled files are never dropped. A label in a project that still could not be analysed is reported as not measured
+and scored neither way. Each reported
 diagnostic is matched to labels.tsv by repository, path, line and rule; the script prints per-rule true positives,
 false negatives, reports on code labelled safe and unlabelled reports, and exits non-zero when a report is unlabelled
 (so the labels stay complete). --analyzer DLL --peer --ids REGEX scores another analyzer's reports by location.
