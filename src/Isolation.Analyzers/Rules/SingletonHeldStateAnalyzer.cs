@@ -105,6 +105,18 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         CollectStartupCalls(creation, created, state);
     }
 
+    /// <summary>The outermost operation above <paramref name="operation"/> (the entry point's body).</summary>
+    private static IOperation GetRoot(IOperation operation)
+    {
+        var root = operation;
+        for (var i = 0; root.Parent is not null && i < MaxEntryPointParentDepth; i++)
+        {
+            root = root.Parent;
+        }
+
+        return root;
+    }
+
     /// <summary>
     /// Methods the entry point calls once on the object it just created (<c>new Bot().StartAsync()</c>, or
     /// <c>var bot = new Bot(); bot.Start();</c> outside loops and lambdas): start-up code that runs before any request,
@@ -112,6 +124,16 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static void CollectStartupCalls(IObjectCreationOperation creation, INamedTypeSymbol created, CompilationState state)
     {
+        // An entry point that loops runs code more than once: what it created serves more than one request.
+        foreach (var operation in GetRoot(creation).Descendants())
+        {
+            if (operation is ILoopOperation)
+            {
+                state.Served.Add(created.OriginalDefinition);
+                break;
+            }
+        }
+
         var parent = creation.GetUnwrappedParent(out var child);
         if (parent is IInvocationOperation direct && direct.Instance == child)
         {
@@ -124,13 +146,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var root = (IOperation)declarator;
-        for (var i = 0; root.Parent is not null && i < MaxEntryPointParentDepth; i++)
-        {
-            root = root.Parent;
-        }
-
-        foreach (var operation in root.Descendants())
+        foreach (var operation in GetRoot(declarator).Descendants())
         {
             if (operation is IInvocationOperation { Instance: { } instance } invocation
                 && instance.Unwrap() is ILocalReferenceOperation local
@@ -138,7 +154,15 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             {
                 // A method the entry point also calls in a loop or a lambda runs per request: not start-up.
                 var call = new StartupCall(created, invocation.TargetMethod.OriginalDefinition);
-                (IsCreatedOnce(invocation) ? state.StartupCalls : state.RepeatedCalls).Add(call);
+                if (IsCreatedOnce(invocation))
+                {
+                    state.StartupCalls.Add(call);
+                }
+                else
+                {
+                    state.RepeatedCalls.Add(call);
+                    state.Served.Add(created.OriginalDefinition);
+                }
             }
         }
     }
@@ -555,7 +579,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        state.Pending.Add(new PendingType(analysis.Type, findings));
+        state.Pending.Add(new PendingType(analysis.Type, findings, hasCallbacks: !analysis.Escaping.IsEmpty));
     }
 
     /// <summary>Writers in source order, so that the method a message names does not depend on analysis order.</summary>
@@ -740,8 +764,18 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
+            // An object the entry point creates is shared between requests only if the program visibly runs more than one:
+            // the entry point loops or calls it from a lambda, or the type hands out a callback. A one-shot console program
+            // that builds its objects, runs one request and exits shares nothing between users.
+            var definition = pending.Type.OriginalDefinition;
+            var oneShot = !registeredOtherwise.Contains(definition) && !state.Served.Contains(definition) && !pending.HasCallbacks;
             foreach (var finding in pending.Findings)
             {
+                if (oneShot && finding.IsWrite)
+                {
+                    continue;
+                }
+
                 if (finding.WithoutWriters(startup) is { } remaining)
                 {
                     context.ReportDiagnostic(remaining.Create(pending.Type, reason, live: false));
@@ -765,8 +799,35 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         /// <summary>Methods the entry point calls once on an object it created: start-up, not request paths.</summary>
         public ConcurrentBag<StartupCall> StartupCalls { get; } = new();
 
+        /// <summary>
+        /// Types created in an entry point that loops, or whose methods the entry point calls in a loop or a lambda: they
+        /// serve more than one request.
+        /// </summary>
+        public ConcurrentDictionary<ITypeSymbol, byte> ServedTypes { get; } = new(SymbolEqualityComparer.Default);
+
+        public ServedSet Served => new(ServedTypes);
+
         /// <summary>Methods the entry point calls on such an object in a loop or a lambda.</summary>
         public ConcurrentBag<StartupCall> RepeatedCalls { get; } = new();
+    }
+
+    private readonly struct ServedSet
+    {
+        private readonly ConcurrentDictionary<ITypeSymbol, byte> _types;
+
+        public ServedSet(ConcurrentDictionary<ITypeSymbol, byte> types) => _types = types;
+
+        /// <summary>Adds the type and its base classes (a derived object holds its base class's fields).</summary>
+        public void Add(ITypeSymbol type)
+        {
+            var current = type;
+            for (var i = 0; current is not null && i < MaxBaseDepth; i++, current = current.BaseType)
+            {
+                _types.TryAdd(current.OriginalDefinition, 0);
+            }
+        }
+
+        public bool Contains(ITypeSymbol type) => _types.ContainsKey(type);
     }
 
     private readonly struct StartupCall
@@ -922,8 +983,9 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
     private sealed class PendingType
     {
-        public PendingType(INamedTypeSymbol type, List<Finding> findings)
+        public PendingType(INamedTypeSymbol type, List<Finding> findings, bool hasCallbacks)
         {
+            HasCallbacks = hasCallbacks;
             Type = type;
             Findings = findings;
         }
@@ -931,6 +993,9 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         public INamedTypeSymbol Type { get; }
 
         public List<Finding> Findings { get; }
+
+        /// <summary>A method of the type is passed as a delegate (an event handler, a timer or library callback).</summary>
+        public bool HasCallbacks { get; }
     }
 
     /// <summary>One report waiting for the type's singleton reason.</summary>
@@ -952,6 +1017,9 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             _stream = stream;
             _writers = writers;
         }
+
+        /// <summary>An ISO006 or ISO007 finding (a collection written or a member assigned on a request path).</summary>
+        public bool IsWrite => _stream is null && _kind is WriteKind.CollectionMutation or WriteKind.Assignment;
 
         /// <summary>
         /// The finding without the writes of the given methods (start-up code): null when no other method writes, else the

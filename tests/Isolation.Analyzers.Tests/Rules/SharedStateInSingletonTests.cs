@@ -322,6 +322,32 @@ public sealed class SharedStateInSingletonTests
     }
 
     [Fact]
+    public async Task Analyze_OneShotConsoleProgram_ObjectsItCreatesAreNotSharedBetweenRequests()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyExecutableAsync("""
+            using System;
+            using System.Collections.Generic;
+
+            var memory = new MemoryStore();
+            var agent = new Agent(memory);
+            Console.WriteLine(agent.Run(Console.ReadLine() ?? ""));
+
+            public sealed class MemoryStore
+            {
+                private readonly Dictionary<string, string> _memory = new();
+                public void Store(string key, string value) => _memory[key] = value;
+            }
+
+            public sealed class Agent
+            {
+                private readonly MemoryStore _memory;
+                public Agent(MemoryStore memory) => _memory = memory;
+                public string Run(string input) { _memory.Store("last", input); return input; }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Analyze_ConfiguredSingletonTypeCreatedInTheEntryPoint_StartupCallIsNotExempt()
     {
         await Verifier<SingletonHeldStateAnalyzer>.VerifyExecutableAsync("""
