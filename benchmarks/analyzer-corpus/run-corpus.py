@@ -6,10 +6,13 @@ Usage: run-corpus.py CORPUS_DIR [--labels labels.tsv] [--served nuget.tsv] [--re
 CORPUS_DIR holds one folder per repository, named owner+name (a snapshot of its public source; never committed).
 repos.tsv beside this script lists the repositories, the commit each label was made on and the folders built only as
 dependencies. Each backend project of a snapshot (test projects, app hosts and browser clients excluded) is built from
-its own .cs files and package references (at the served version nearest to the one asked for; the list of served
+its own .cs files, Razor components and package references (at the served version nearest to the one asked for, with
+$(Properties), floating versions, Directory.Build.props and Directory.Packages.props resolved; the list of served
 packages is --served), with the projects it references built from their sources the same way; the analyzers run on the
 project itself. A file that needs a package not served or another version's API (a declaration error, after which the
-compiler runs no analyzer) is dropped and the build repeated; labelled files are never dropped. Each reported
+compiler runs no analyzer) is dropped and the build repeated, and so is a file of a referenced project with any error;
+labelled files are never dropped. A label in a project that still could not be analysed is reported as not measured
+and scored neither way. Each reported
 diagnostic is matched to labels.tsv by repository, path, line and rule; the script prints per-rule true positives,
 false negatives, reports on code labelled safe and unlabelled reports, and exits non-zero when a report is unlabelled
 (so the labels stay complete). --analyzer DLL --peer --ids REGEX scores another analyzer's reports by location.
@@ -33,7 +36,8 @@ EXCLUDED_DIRS = re.compile(r"(^|/)(bin|obj|tests?|[^/]*\.Tests?|[^/]*Tests|[^/]*
 # Errors the compiler finds before binding method bodies: with one of them it stops and runs no analyzer.
 DECLARATION_ERRORS = {"CS0535", "CS0534", "CS8802", "CS0101", "CS0111", "CS0246", "CS0234", "CS0115", "CS0738", "CS0508", "CS0462", "CS0263", "CS0260", "CS0506", "CS0400", "CS0305", "CS0308", "CS0539", "CS0540", "CS0616", "CS0122", "CS0542"}
 DIAGNOSTIC = re.compile(r"^\s*(?:[\d:]+>)?(?P<file>[^(\n]+)\((?P<line>\d+),\d+\): (?P<severity>error|warning) (?P<id>ISO\d{3}):", re.MULTILINE)
-ERROR = re.compile(r"^\s*(?:[\d:]+>)?(?P<file>[^(\n]+\.cs)\((?P<line>\d+),\d+\): error (?P<id>CS\d{4}):", re.MULTILINE)
+# Razor components (.razor) are compiled with the project (their generated code declares types the .cs files use).
+ERROR = re.compile(r"^\s*(?:[\d:]+>)?(?P<file>[^(\n]+\.(?:cs|razor))\((?P<line>\d+),\d+\): error (?P<id>CS\d{4}):", re.MULTILINE)
 # Packages that only build or host (analyzers, tooling, test runners, native back ends): compiling needs none of them.
 NOT_NEEDED = re.compile(r"^(Microsoft\.VisualStudio\.Web\.|Microsoft\.EntityFrameworkCore\.(Design|Tools)$|LLamaSharp\.Backend\.|coverlet|xunit\.runner|Microsoft\.NET\.Test\.Sdk$|Aspire\.Hosting\.)", re.IGNORECASE)
 ROUNDS = 8
@@ -72,26 +76,78 @@ def _version_key(version):
 
 def choose_version(wanted, versions, newest):
     """The wanted version where it is served, else the oldest served one above it, else the newest that restored."""
-    wanted = (wanted or "").replace("*", "0").strip("[]() ")
+    wanted = (wanted or "").strip("[]() ")
+    if not wanted or wanted.startswith("*"):
+        # No version, or a floating "*": the newest that restored.
+        return newest
+    # A floating version (1.2.*) takes the newest served one of that prefix.
+    if "*" in wanted:
+        prefix = wanted.split("*")[0]
+        matching = sorted((v for v in versions if v.startswith(prefix)), key=_version_key)
+        return matching[-1] if matching else newest
     if wanted in versions:
         return wanted
     above = sorted((v for v in versions if wanted and _version_key(v) >= _version_key(wanted)), key=_version_key)
     return above[0] if above else newest
 
 
-def read_project(path):
-    """(SDK, properties, [(package, version)], [referenced .csproj paths]) of one project file."""
+def _imported(path, name):
+    """The nearest Directory.Build.props (or Directory.Packages.props) above a project, as MSBuild finds it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    while True:
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _read(path):
     with open(path, encoding="utf-8-sig", errors="replace") as handle:
-        text = handle.read()
+        return handle.read()
+
+
+def _property_values(text):
+    """Properties set in the PropertyGroups of a project or props file (unconditional values; a later one wins)."""
+    values = {}
+    for group in re.findall(r"<PropertyGroup\b[^>]*>(.*?)</PropertyGroup>", text, re.DOTALL):
+        for key, value in re.findall(r"<(\w+)(?:\s[^>]*)?>([^<]*)</\1>", group):
+            values[key] = value.strip()
+    return values
+
+
+def read_project(path):
+    """(SDK, properties, [(package, version)], [referenced .csproj paths]) of one project file, with the properties and
+    central package versions of the Directory.Build.props / Directory.Packages.props above it."""
+    text = _read(path)
     sdk = re.search(r'<Project\s+Sdk="([^"]+)"', text)
-    properties = {key: value.strip() for key, value in re.findall(r"<(OutputType|AllowUnsafeBlocks|LangVersion|Nullable|ImplicitUsings)>([^<]*)</\1>", text)}
+    values = {}
+    props = _imported(path, "Directory.Build.props")
+    if props:
+        values.update(_property_values(_read(props)))
+    values.update(_property_values(text))
+    central = {}
+    packages_props = _imported(path, "Directory.Packages.props")
+    if packages_props:
+        central_text = _read(packages_props)
+        values = {**_property_values(central_text), **values}
+        central = {n.lower(): v for n, v in re.findall(r'<PackageVersion\s+Include="([^"]+)"\s+Version="([^"]*)"', central_text)}
+
+    def expand(value):
+        return re.sub(r"\$\((\w+)\)", lambda m: values.get(m.group(1), ""), value) if value else value
+
+    properties = {key: expand(values[key]) for key in ("OutputType", "AllowUnsafeBlocks", "LangVersion", "Nullable", "ImplicitUsings", "RootNamespace") if key in values}
     packages = []
     for match in re.finditer(r'<PackageReference\s+Include="([^"]+)"(?:\s+Version="([^"]*)")?[^>]*?(/>|>(.*?)</PackageReference>)', text, re.DOTALL):
         version = match.group(2)
         if version is None and match.group(4):
             inner = re.search(r"<Version>([^<]+)</Version>", match.group(4))
             version = inner.group(1) if inner else None
-        packages.append((match.group(1), version))
+        if version is None:
+            version = central.get(match.group(1).lower())
+        packages.append((match.group(1), expand(version)))
     references = [os.path.normpath(os.path.join(os.path.dirname(path), r.replace("\\", "/")))
                   for r in re.findall(r'<ProjectReference\s+Include="([^"]+)"', text)]
     return sdk.group(1) if sdk else "Microsoft.NET.Sdk", properties, packages, references
@@ -134,12 +190,17 @@ class Generated:
         projects = "\n".join(f'    <ProjectReference Include="{generated[r].folder}/Corpus.csproj" />'
                               for r in self.references if r in generated)
         items = "\n".join(f'    <Analyzer Include="{a}" Condition="\'$(CorpusRoot)\' == \'$(MSBuildProjectDirectory)\'" />' for a in analyzers)
-        removed = "\n".join(f'    <Compile Remove="{r}" />' for r in sorted(removes | nested)
+        removed = "\n".join(f'    <{"RazorComponent" if r.endswith(".razor") else "Compile"} Remove="{r}" />' for r in sorted(removes | nested)
                              if r.startswith(self.directory + os.sep))
         web = self.sdk.endswith((".Web", ".Worker", ".Razor")) or "BlazorWebAssembly" in self.sdk
         output = "Library" if self.library else self.properties.get("OutputType", "Exe" if web else "Library")
         unsafe = self.properties.get("AllowUnsafeBlocks", "false")
         usings = self.properties.get("ImplicitUsings", "disable")
+        name = os.path.splitext(os.path.basename(self.source))[0]
+        root_namespace = self.properties.get("RootNamespace") or re.sub(r"[^\w.]", "_", name)
+        # Razor components of a web project, with their paths inside it (the generator derives namespaces from them).
+        razor = (f'    <RazorComponent Include="{self.directory}/**/*.razor" Exclude="{self.directory}/**/bin/**;{self.directory}/**/obj/**" '
+                 'Link="%(RecursiveDir)%(Filename)%(Extension)" />') if web else ""
         os.makedirs(self.folder, exist_ok=True)
         for f in ("Directory.Build.props", "Directory.Packages.props", "Directory.Build.targets"):
             with open(os.path.join(self.folder, f), "w") as handle:
@@ -149,7 +210,8 @@ class Generated:
   <PropertyGroup>
     <TargetFramework>net10.0</TargetFramework>
     <OutputType>{output}</OutputType>
-    <AssemblyName>{os.path.splitext(os.path.basename(self.source))[0]}</AssemblyName>
+    <AssemblyName>{name}</AssemblyName>
+    <RootNamespace>{root_namespace}</RootNamespace>
     <EnableDefaultCompileItems>false</EnableDefaultCompileItems>
     <EnableDefaultContentItems>false</EnableDefaultContentItems>
     <ImplicitUsings>{usings}</ImplicitUsings>
@@ -168,6 +230,7 @@ class Generated:
   </ItemGroup>
   <ItemGroup>
     <Compile Include="{self.directory}/**/*.cs" Exclude="{self.directory}/**/bin/**;{self.directory}/**/obj/**" />
+{razor}
 {removed}
   </ItemGroup>
 </Project>
@@ -220,9 +283,12 @@ def run(snapshot_dir, name, analyzers, work, served, labelled, log, built_only=(
             # labelled file, and build again.
             culprits = set()
             for match in ERROR.finditer(output):
-                if match.group("id") not in DECLARATION_ERRORS:
-                    continue
                 path = os.path.normpath(match.group("file").strip())
+                # A referenced project must compile without any error for the project itself to be compiled at all; in
+                # the project itself only declaration errors stop the analyzers.
+                in_reference = not path.startswith(root.directory + os.sep)
+                if match.group("id") not in DECLARATION_ERRORS and not in_reference:
+                    continue
                 if path in removes or os.path.relpath(path, snapshot_dir) in labelled or not path.startswith(snapshot_dir + os.sep):
                     continue
                 culprits.add(path)
@@ -320,8 +386,14 @@ def main():
                    {(r[0], r[1], r[2], r[3]) for r in reported if not any((r[0], r[1], r[2]) == k[:3] for k in labels)}
     stats = collections.defaultdict(collections.Counter)
     unlabelled = []
+    unmeasured = []
     for key, label in labels.items():
         if key[0] not in repos:
+            continue
+        if not _measured(key, statuses):
+            # Its project was not analysed (a declaration error left in a labelled file, a package not served): the
+            # analyzers never saw it, so it counts neither way; listed below.
+            unmeasured.append((key, label))
             continue
         if label == "bug":
             stats[key[3]]["tp" if key in reported else "fn"] += 1
@@ -342,9 +414,30 @@ def main():
     for key in unlabelled:
         print("unlabelled report:", "\t".join(map(str, key)))
     for key, label in sorted(labels.items()):
-        if label == "bug" and key not in reported and key[0] in repos:
+        if label == "bug" and key not in reported and key[0] in repos and (key, label) not in unmeasured:
             print("missed:", "\t".join(map(str, key)))
+    for key, label in sorted(unmeasured):
+        print(f"not measured ({label}, its project was not analysed):", "\t".join(map(str, key)))
+    if unmeasured:
+        bugs = sum(1 for _, label in unmeasured if label == "bug")
+        found, missed = total["tp"], total["fn"]
+        if found + missed + bugs:
+            print(f"recall counting the {bugs} unmeasured bug(s) as missed: {found / (found + missed + bugs):.2f}")
     return 1 if unlabelled and not peer else 0
+
+
+def _measured(key, statuses):
+    """Whether the project that holds a labelled file (the deepest project folder above it) was analysed."""
+    best, analysed = -1, False
+    for project, ok in statuses:
+        repo, _, relative = project.partition("/")
+        if repo != key[0]:
+            continue
+        if relative == "." or key[1].startswith(relative + "/"):
+            depth = 0 if relative == "." else relative.count("/") + 1
+            if depth > best:
+                best, analysed = depth, ok
+    return analysed
 
 
 def _row(rule, s):

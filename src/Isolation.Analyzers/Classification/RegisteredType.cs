@@ -5,13 +5,17 @@ namespace Isolation.Analyzers.Classification;
 /// <summary>A type made singleton by a registration, whether it was registered as an existing instance, and where.</summary>
 internal readonly struct RegisteredType
 {
-    public RegisteredType(ITypeSymbol type, bool isInstance, string registration, Location location)
+    public RegisteredType(ITypeSymbol type, bool isInstance, string registration, Location location, bool inEntryPoint = false)
     {
         Type = type;
         IsInstance = isInstance;
         Registration = registration;
         Location = location;
+        InEntryPoint = inEntryPoint;
     }
+
+    /// <summary>Singleton because it is created once in the entry point, not because of a registration.</summary>
+    public bool InEntryPoint { get; }
 
     public ITypeSymbol Type { get; }
 

@@ -101,7 +101,70 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        state.Registered.Add(new RegisteredType(created, isInstance: true, "created once in the entry point", creation.Syntax.GetLocation()));
+        state.Registered.Add(new RegisteredType(created, isInstance: true, "created once in the entry point", creation.Syntax.GetLocation(), inEntryPoint: true));
+        CollectStartupCalls(creation, created, state);
+    }
+
+    /// <summary>The outermost operation above <paramref name="operation"/> (the entry point's body).</summary>
+    private static IOperation GetRoot(IOperation operation)
+    {
+        var root = operation;
+        for (var i = 0; root.Parent is not null && i < MaxEntryPointParentDepth; i++)
+        {
+            root = root.Parent;
+        }
+
+        return root;
+    }
+
+    /// <summary>
+    /// Methods the entry point calls once on the object it just created (<c>new Bot().StartAsync()</c>, or
+    /// <c>var bot = new Bot(); bot.Start();</c> outside loops and lambdas): start-up code that runs before any request,
+    /// like the constructor.
+    /// </summary>
+    private static void CollectStartupCalls(IObjectCreationOperation creation, INamedTypeSymbol created, CompilationState state)
+    {
+        // An entry point that loops runs code more than once: what it created serves more than one request.
+        foreach (var operation in GetRoot(creation).Descendants())
+        {
+            if (operation is ILoopOperation)
+            {
+                state.Served.Add(created.OriginalDefinition);
+                break;
+            }
+        }
+
+        var parent = creation.GetUnwrappedParent(out var child);
+        if (parent is IInvocationOperation direct && direct.Instance == child)
+        {
+            state.StartupCalls.Add(new StartupCall(created, direct.TargetMethod.OriginalDefinition));
+            return;
+        }
+
+        if (parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
+        {
+            return;
+        }
+
+        foreach (var operation in GetRoot(declarator).Descendants())
+        {
+            if (operation is IInvocationOperation { Instance: { } instance } invocation
+                && instance.Unwrap() is ILocalReferenceOperation local
+                && SymbolEqualityComparer.Default.Equals(local.Local, declarator.Symbol))
+            {
+                // A method the entry point also calls in a loop or a lambda runs per request: not start-up.
+                var call = new StartupCall(created, invocation.TargetMethod.OriginalDefinition);
+                if (IsCreatedOnce(invocation))
+                {
+                    state.StartupCalls.Add(call);
+                }
+                else
+                {
+                    state.RepeatedCalls.Add(call);
+                    state.Served.Add(created.OriginalDefinition);
+                }
+            }
+        }
     }
 
     private static bool IsCreatedOnce(IOperation creation)
@@ -474,8 +537,8 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                IMethodSymbol? mutatedBy = null;
-                IMethodSymbol? assignedBy = null;
+                List<IMethodSymbol>? mutatedBy = null;
+                List<IMethodSymbol>? assignedBy = null;
                 foreach (var write in member.Writes)
                 {
                     if (write.IsProtected || write.Method is null || lifecycle.Contains(write.Method))
@@ -483,23 +546,20 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                         continue;
                     }
 
-                    if (write.Kind == WriteKind.CollectionMutation)
+                    var writers = write.Kind == WriteKind.CollectionMutation ? mutatedBy ??= new List<IMethodSymbol>() : assignedBy ??= new List<IMethodSymbol>();
+                    if (!writers.Exists(w => SymbolEqualityComparer.Default.Equals(w, write.Method)))
                     {
-                        mutatedBy ??= write.Method;
-                    }
-                    else
-                    {
-                        assignedBy ??= write.Method;
+                        writers.Add(write.Method);
                     }
                 }
 
                 if (mutatedBy is not null)
                 {
-                    findings.Add(Finding.ForCollection(member.Member, mutatedBy));
+                    findings.Add(Finding.ForCollection(member.Member, Ordered(mutatedBy)));
                 }
                 else if (assignedBy is not null && IsAssignable(member.Member))
                 {
-                    findings.Add(Finding.ForAssignment(member.Member, assignedBy));
+                    findings.Add(Finding.ForAssignment(member.Member, Ordered(assignedBy)));
                 }
             }
         }
@@ -519,7 +579,20 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        state.Pending.Add(new PendingType(analysis.Type, findings));
+        state.Pending.Add(new PendingType(analysis.Type, findings, hasCallbacks: !analysis.Escaping.IsEmpty));
+    }
+
+    /// <summary>Writers in source order, so that the method a message names does not depend on analysis order.</summary>
+    private static List<IMethodSymbol> Ordered(List<IMethodSymbol> writers)
+    {
+        writers.Sort(static (a, b) =>
+        {
+            var x = a.Locations.Length > 0 ? a.Locations[0] : Location.None;
+            var y = b.Locations.Length > 0 ? b.Locations[0] : Location.None;
+            var byFile = string.CompareOrdinal(x.SourceTree?.FilePath, y.SourceTree?.FilePath);
+            return byFile != 0 ? byFile : x.SourceSpan.Start.CompareTo(y.SourceSpan.Start);
+        });
+        return writers;
     }
 
     private static bool IsAssignable(ISymbol member) => member switch
@@ -653,6 +726,37 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        // Types made singleton by something else than their creation in the entry point get no start-up exemption.
+        var registeredOtherwise = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+        foreach (var registered in state.Registered)
+        {
+            if (!registered.InEntryPoint)
+            {
+                var current = registered.Type;
+                for (var i = 0; current is not null && i < MaxBaseDepth; i++, current = current.BaseType)
+                {
+                    if (!registeredOtherwise.Add(current.OriginalDefinition))
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        var startup = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        foreach (var call in state.StartupCalls)
+        {
+            if (!registeredOtherwise.Contains(call.Type.OriginalDefinition))
+            {
+                startup.Add(call.Method);
+            }
+        }
+
+        foreach (var call in state.RepeatedCalls)
+        {
+            startup.Remove(call.Method);
+        }
+
         foreach (var pending in state.Pending)
         {
             if (!singletons.TryGetValue(pending.Type.OriginalDefinition, out var reason))
@@ -660,9 +764,22 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
+            // An object the entry point creates is shared between requests only if the program visibly runs more than one:
+            // the entry point loops or calls it from a lambda, or the type hands out a callback. A one-shot console program
+            // that builds its objects, runs one request and exits shares nothing between users.
+            var definition = pending.Type.OriginalDefinition;
+            var oneShot = !registeredOtherwise.Contains(definition) && !state.Served.Contains(definition) && !pending.HasCallbacks;
             foreach (var finding in pending.Findings)
             {
-                context.ReportDiagnostic(finding.Create(pending.Type, reason, live: false));
+                if (oneShot && finding.IsWrite)
+                {
+                    continue;
+                }
+
+                if (finding.WithoutWriters(startup) is { } remaining)
+                {
+                    context.ReportDiagnostic(remaining.Create(pending.Type, reason, live: false));
+                }
             }
         }
     }
@@ -678,6 +795,52 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         public ConcurrentBag<RegisteredType> Registered { get; } = new();
 
         public ConcurrentBag<PendingType> Pending { get; } = new();
+
+        /// <summary>Methods the entry point calls once on an object it created: start-up, not request paths.</summary>
+        public ConcurrentBag<StartupCall> StartupCalls { get; } = new();
+
+        /// <summary>
+        /// Types created in an entry point that loops, or whose methods the entry point calls in a loop or a lambda: they
+        /// serve more than one request.
+        /// </summary>
+        public ConcurrentDictionary<ITypeSymbol, byte> ServedTypes { get; } = new(SymbolEqualityComparer.Default);
+
+        public ServedSet Served => new(ServedTypes);
+
+        /// <summary>Methods the entry point calls on such an object in a loop or a lambda.</summary>
+        public ConcurrentBag<StartupCall> RepeatedCalls { get; } = new();
+    }
+
+    private readonly struct ServedSet
+    {
+        private readonly ConcurrentDictionary<ITypeSymbol, byte> _types;
+
+        public ServedSet(ConcurrentDictionary<ITypeSymbol, byte> types) => _types = types;
+
+        /// <summary>Adds the type and its base classes (a derived object holds its base class's fields).</summary>
+        public void Add(ITypeSymbol type)
+        {
+            var current = type;
+            for (var i = 0; current is not null && i < MaxBaseDepth; i++, current = current.BaseType)
+            {
+                _types.TryAdd(current.OriginalDefinition, 0);
+            }
+        }
+
+        public bool Contains(ITypeSymbol type) => _types.ContainsKey(type);
+    }
+
+    private readonly struct StartupCall
+    {
+        public StartupCall(INamedTypeSymbol type, IMethodSymbol method)
+        {
+            Type = type;
+            Method = method;
+        }
+
+        public INamedTypeSymbol Type { get; }
+
+        public IMethodSymbol Method { get; }
     }
 
     private sealed class TypeAnalysis
@@ -820,8 +983,9 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
     private sealed class PendingType
     {
-        public PendingType(INamedTypeSymbol type, List<Finding> findings)
+        public PendingType(INamedTypeSymbol type, List<Finding> findings, bool hasCallbacks)
         {
+            HasCallbacks = hasCallbacks;
             Type = type;
             Findings = findings;
         }
@@ -829,6 +993,9 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         public INamedTypeSymbol Type { get; }
 
         public List<Finding> Findings { get; }
+
+        /// <summary>A method of the type is passed as a delegate (an event handler, a timer or library callback).</summary>
+        public bool HasCallbacks { get; }
     }
 
     /// <summary>One report waiting for the type's singleton reason.</summary>
@@ -839,23 +1006,43 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         private readonly HeldState _held;
         private readonly IMethodSymbol? _writer;
         private readonly StreamCandidate? _stream;
+        private readonly List<IMethodSymbol>? _writers;
 
-        private Finding(WriteKind kind, ISymbol member, HeldState held, IMethodSymbol? writer, StreamCandidate? stream = null)
+        private Finding(WriteKind kind, ISymbol member, HeldState held, IMethodSymbol? writer, StreamCandidate? stream = null, List<IMethodSymbol>? writers = null)
         {
             _kind = kind;
             _member = member;
             _held = held;
             _writer = writer;
             _stream = stream;
+            _writers = writers;
+        }
+
+        /// <summary>An ISO006 or ISO007 finding (a collection written or a member assigned on a request path).</summary>
+        public bool IsWrite => _stream is null && _kind is WriteKind.CollectionMutation or WriteKind.Assignment;
+
+        /// <summary>
+        /// The finding without the writes of the given methods (start-up code): null when no other method writes, else the
+        /// finding naming the first remaining writer.
+        /// </summary>
+        public Finding? WithoutWriters(HashSet<IMethodSymbol> excluded)
+        {
+            if (_writers is null || excluded.Count == 0)
+            {
+                return this;
+            }
+
+            var remaining = _writers.FindAll(w => !excluded.Contains(w));
+            return remaining.Count == 0 ? null : new Finding(_kind, _member, _held, remaining[0], _stream, remaining);
         }
 
         public static Finding ForStream(StreamCandidate stream, IMethodSymbol writer) => new(WriteKind.None, stream.Member, HeldState.None, writer, stream);
 
         public static Finding ForHeld(HeldCandidate candidate) => new(WriteKind.None, candidate.Member, candidate.Held, writer: null);
 
-        public static Finding ForCollection(ISymbol member, IMethodSymbol writer) => new(WriteKind.CollectionMutation, member, HeldState.None, writer);
+        public static Finding ForCollection(ISymbol member, List<IMethodSymbol> writers) => new(WriteKind.CollectionMutation, member, HeldState.None, writers[0], writers: writers);
 
-        public static Finding ForAssignment(ISymbol member, IMethodSymbol writer) => new(WriteKind.Assignment, member, HeldState.None, writer);
+        public static Finding ForAssignment(ISymbol member, List<IMethodSymbol> writers) => new(WriteKind.Assignment, member, HeldState.None, writers[0], writers: writers);
 
         public Diagnostic Create(INamedTypeSymbol type, string reason, bool live)
         {

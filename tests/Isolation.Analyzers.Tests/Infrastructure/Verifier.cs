@@ -26,11 +26,11 @@ internal static class Verifier<TAnalyzer>
     }
 
     /// <summary>Verifies the marked diagnostics in a console application (top-level statements, an entry point).</summary>
-    public static Task VerifyExecutableAsync(string source)
+    public static Task VerifyExecutableAsync(string source, string? editorConfig = null)
     {
         var test = new AnalyzerTest { TestCode = source };
         test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
-        Configure(test.TestState, editorConfig: null);
+        Configure(test.TestState, editorConfig);
         return test.RunAsync(TestContext.Current.CancellationToken);
     }
 

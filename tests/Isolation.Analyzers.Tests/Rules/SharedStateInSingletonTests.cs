@@ -253,6 +253,121 @@ public sealed class SharedStateInSingletonTests
     }
 
     [Fact]
+    public async Task Analyze_EntryPointObjectWrittenByItsStartupCallAndACallback_ReportsOnlyTheCallbackWrites()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyExecutableAsync("""
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            var bot = new Bot();
+            await bot.StartAsync("token");
+            await Task.Delay(-1);
+
+            public sealed class Bot
+            {
+                private string? _token;
+                private Timer? _timer;
+                private readonly List<string> {|ISO006:_log|} = new();
+                private int {|ISO007:_count|};
+
+                // Called once by the entry point before anything else runs: start-up, like a constructor.
+                public Task StartAsync(string token)
+                {
+                    _token = token;
+                    _timer = new Timer(OnTick, null, 0, 1000);
+                    return Task.CompletedTask;
+                }
+
+                // A callback: runs whenever the timer fires.
+                private void OnTick(object? state)
+                {
+                    _log.Add(_token!);
+                    _count++;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_EntryPointObjectSetUpByAChainedCallOrCalledInALoop_ReportsOnlyTheRepeatedCalls()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyExecutableAsync("""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            await new Listener().StartListeningAsync("token");
+
+            var repl = new Repl();
+            repl.Configure("prompt> ");
+            while (true)
+            {
+                repl.Handle("user", "hello");
+            }
+
+            public sealed class Listener
+            {
+                public string? Token { get; private set; }
+                public Task StartListeningAsync(string token) { Token = token; return Task.CompletedTask; }
+            }
+
+            public sealed class Repl
+            {
+                private string _prompt = "";
+                private readonly Dictionary<string, string> {|ISO006:_lastByUser|} = new();
+                public void Configure(string prompt) => _prompt = prompt;
+                public void Handle(string user, string text) => _lastByUser[user] = _prompt + text;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_OneShotConsoleProgram_ObjectsItCreatesAreNotSharedBetweenRequests()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyExecutableAsync("""
+            using System;
+            using System.Collections.Generic;
+
+            var memory = new MemoryStore();
+            var agent = new Agent(memory);
+            Console.WriteLine(agent.Run(Console.ReadLine() ?? ""));
+
+            public sealed class MemoryStore
+            {
+                private readonly Dictionary<string, string> _memory = new();
+                public void Store(string key, string value) => _memory[key] = value;
+            }
+
+            public sealed class Agent
+            {
+                private readonly MemoryStore _memory;
+                public Agent(MemoryStore memory) => _memory = memory;
+                public string Run(string input) { _memory.Store("last", input); return input; }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_ConfiguredSingletonTypeCreatedInTheEntryPoint_StartupCallIsNotExempt()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyExecutableAsync("""
+            using System.Threading.Tasks;
+
+            await new MyApp.Bots.ChatBot().StartAsync("token");
+
+            namespace MyApp.Bots
+            {
+                public sealed class ChatBot
+                {
+                    private string? {|ISO007:_token|};
+                    public Task StartAsync(string token) { _token = token; return Task.CompletedTask; }
+                }
+            }
+            """,
+            "isolation.singleton_types = MyApp.Bots.*Bot");
+    }
+
+    [Fact]
     public async Task Analyze_PrivateMethodPassedAsCallback_IsARequestPath()
     {
         await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
