@@ -375,7 +375,10 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var write = new Write(kind, caller?.OriginalDefinition, SharedStateWrites.IsProtected(operation, types));
+        // A method that only switches the object's own state to a constant (TurnOn/TurnOff) is a command on the shared
+        // object, not request state: treated like a protected write.
+        var write = new Write(kind, caller?.OriginalDefinition, SharedStateWrites.IsProtected(operation, types)
+            || (kind == WriteKind.Assignment && SharedStateWrites.IsStateSwitch(operation, caller)));
         memberState.Writes.Add(write);
     }
 

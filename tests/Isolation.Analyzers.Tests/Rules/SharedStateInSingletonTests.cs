@@ -393,4 +393,73 @@ public sealed class SharedStateInSingletonTests
             }
             """);
     }
+
+    [Fact]
+    public async Task Analyze_MethodsThatOnlySwitchTheObjectsOwnStateToAConstant_NoDiagnostic()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public enum Mode { Normal, Maintenance }
+
+            // One shared device: its state is everyone's by design, and each command sets it to a fixed value.
+            public sealed class OfficeLight
+            {
+                private bool _on;
+                private Mode _mode;
+                private string? _label = "desk";
+                public bool IsOn() => _on;
+                public void TurnOn() => _on = true;
+                public void TurnOff() { _on = false; }
+                public void EnterMaintenance() => _mode = Mode.Maintenance;
+                public void ClearLabel() => _label = null;
+                public string Describe() => _label + " " + _mode;
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services) => services.AddKeyedSingleton<OfficeLight>("office");
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_ConstantWritesThatAreNotAWholeCommand_ReportsISO007()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class ChatService
+            {
+                private bool {|ISO007:_promptLogged|};
+                private bool {|ISO007:_busy|};
+                private string? {|ISO007:_lastUser|};
+                private bool {|ISO007:_flag|};
+                private int {|ISO007:_level|};
+
+                // Check-then-act: read, then set, in one request.
+                public string Send(string text)
+                {
+                    if (!_promptLogged)
+                    {
+                        _promptLogged = true;
+                    }
+
+                    return text;
+                }
+
+                // A constant set by a method that also does the request's work.
+                public string Handle(string text) { _busy = true; return text.Trim(); }
+
+                // A switch of the field does not exempt the request data written elsewhere.
+                public void Forget() => _lastUser = null;
+                public void Remember(string user) => _lastUser = user;
+
+                // A constant set in a lambda, or not a constant, or not a plain assignment.
+                public Action Later() => () => _flag = true;
+                public void Raise() => _level += 1;
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services) => services.AddSingleton<ChatService>();
+            }
+            """);
+    }
 }
