@@ -530,7 +530,9 @@ def score(title, labels, reported, statuses, repos, peer):
     for rule in sorted(with_errors):
         errors_total.update(with_errors[rule])
     for key in unlabelled:
-        print("unlabelled report:", "\t".join(map(str, key)))
+        mode, error_files = _measured(key, statuses)
+        where = " (in a file with compile errors)" if mode == "tolerant" and key[1] in error_files else ""
+        print(f"unlabelled report{where}:", "\t".join(map(str, key)))
     for key, label in sorted(labels.items()):
         if label == "bug" and key not in reported and key[0] in repos and (key, label) not in unmeasured and (key, label) not in in_error_files:
             print("missed:", "\t".join(map(str, key)))
