@@ -56,6 +56,56 @@ def pack_analyzer(work):
     return [os.path.join(target, "analyzers", "dotnet", "cs", f) for f in os.listdir(os.path.join(target, "analyzers", "dotnet", "cs"))]
 
 
+def build_error_tolerant(work, served):
+    """Builds ErrorTolerant/Program.cs (beside this script) in the work folder: it runs analyzers over a project's
+    compiler command line through CompilationWithAnalyzers, which reports their diagnostics even when the compilation
+    has declaration errors. Roslyn at the version of the SDK's compiler where it is served (the SDK's own generators,
+    Razor among them, load against it)."""
+    folder = os.path.join(work, "error-tolerant")
+    os.makedirs(folder, exist_ok=True)
+    shutil.copy(os.path.join(HERE, "ErrorTolerant", "Program.cs"), folder)
+    for f in ("Directory.Build.props", "Directory.Packages.props", "Directory.Build.targets"):
+        with open(os.path.join(folder, f), "w") as handle:
+            handle.write("<Project />\n")
+    versions, newest = served.get("microsoft.codeanalysis.csharp", ([], None))
+    compiler = _compiler_version()
+    version = choose_version(compiler, versions, newest) if compiler else newest
+    with open(os.path.join(folder, "ErrorTolerant.csproj"), "w") as handle:
+        handle.write(f"""<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
+    <NoWarn>$(NoWarn);NU1603;RS1035</NoWarn>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Microsoft.CodeAnalysis.CSharp" Version="{version}" />
+  </ItemGroup>
+</Project>
+""")
+    subprocess.run(["dotnet", "build", "ErrorTolerant.csproj", "-c", "Release", "-nologo", "-v:q", "-o", os.path.join(folder, "out")],
+                   cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(folder, "out", "ErrorTolerant.dll")
+
+
+def _compiler_version():
+    """The version of the SDK's C# compiler (5.9.0 for the 10.0.4xx SDKs), from its assembly's product version."""
+    result = subprocess.run(["dotnet", "--list-sdks"], capture_output=True, text=True)
+    sdk = (result.stdout.strip().splitlines() or [""])[-1]
+    match = re.match(r"(\S+) \[(.+)\]", sdk)
+    if not match:
+        return None
+    dll = os.path.join(match.group(2), match.group(1), "Roslyn", "bincore", "Microsoft.CodeAnalysis.dll")
+    if not os.path.isfile(dll):
+        return None
+    with open(dll, "rb") as handle:
+        text = handle.read().decode("utf-16-le", errors="ignore")
+    version = re.search(r"ProductVersion\x00+(\d+\.\d+\.\d+)", text)
+    return version.group(1) if version else None
+
+
 def served_versions(path):
     """Package name (lower case) -> (versions served, the version that restored alone on net10.0)."""
     served = {}
@@ -233,13 +283,19 @@ class Generated:
 {razor}
 {removed}
   </ItemGroup>
+  <!-- The compiler's arguments, for the error-tolerant pass (with SkipCompilerExecution and ProvideCommandLineArgs). -->
+  <Target Name="CorpusCommandLine" AfterTargets="CoreCompile" Condition="'$(CorpusCommandLine)' != ''">
+    <WriteLinesToFile File="$(CorpusCommandLine)" Lines="@(CscCommandLineArgs)" Overwrite="true" />
+  </Target>
 </Project>
 """)
 
 
-def run(snapshot_dir, name, analyzers, work, served, labelled, log, built_only=()):
+def run(snapshot_dir, name, analyzers, work, served, labelled, log, built_only=(), tolerant=None):
     """Compiles each backend project of one snapshot, with the projects it references built from their sources too;
-    returns the ISO reports and one status per project."""
+    returns the reports and one status per project: (project, how it was analysed or None, files with compile errors).
+    A project the compiler cannot analyse (declaration errors left) is analysed by the error-tolerant pass (tolerant,
+    the ErrorTolerant tool) where one is given."""
     found = set()
     statuses = []
     project_files = sorted(os.path.normpath(p) for p in _files(snapshot_dir, ".csproj"))
@@ -296,6 +352,28 @@ def run(snapshot_dir, name, analyzers, work, served, labelled, log, built_only=(
                 break
             removes |= culprits
             dropped.extend(os.path.relpath(p, snapshot_dir) for p in sorted(culprits))
+        mode = "compiled" if analysed else None
+        error_files = set()
+        if not analysed and tolerant:
+            # The compiler's own command line for the project (its references built), then the analyzers over that
+            # compilation through CompilationWithAnalyzers, which reports their diagnostics whatever the errors.
+            # The project's own files are all kept (its registrations in Program.cs among them); the drops of its
+            # references stay, since those were built without them.
+            root.write(generated, served, analyzers, {r for r in removes if not r.startswith(root.directory + os.sep)}, nested)
+            rsp = os.path.join(root.folder, "csc.rsp")
+            if os.path.exists(rsp):
+                os.remove(rsp)
+            subprocess.run(["dotnet", "build", "Corpus.csproj", "-nologo", "-v:q", "-nr:false", "-p:UseSharedCompilation=false",
+                            "-p:BuildProjectReferences=false", "-p:SkipCompilerExecution=true", "-p:ProvideCommandLineArgs=true",
+                            f"-p:CorpusCommandLine={rsp}", f"-p:CorpusRoot={root.folder}"],
+                           cwd=root.folder, capture_output=True, text=True)
+            if os.path.exists(rsp):
+                result = subprocess.run(["dotnet", tolerant, rsp, root.folder] + analyzers, capture_output=True, text=True)
+                log.write(f"==== {name}/{relative} (error-tolerant pass)\n{result.stdout}{result.stderr}\n")
+                if result.returncode == 0 and "analyzers ran: " in result.stdout:
+                    output = result.stdout
+                    mode = "tolerant"
+                    error_files = {os.path.relpath(os.path.normpath(m.group("file").strip()), snapshot_dir) for m in ERROR.finditer(output)}
         count = 0
         for match in DIAGNOSTIC.finditer(output):
             path = os.path.relpath(os.path.normpath(match.group("file").strip()), snapshot_dir)
@@ -305,6 +383,9 @@ def run(snapshot_dir, name, analyzers, work, served, labelled, log, built_only=(
             found.add(key)
         if analysed:
             state = "analysed"
+        elif mode == "tolerant":
+            state = "analysed with errors by the error-tolerant pass (errors " + ", ".join(sorted({m.group("id") for m in ERROR.finditer(output)})) + \
+                    "; in " + ", ".join(sorted(f for f in error_files if not f.startswith(".."))) + ")"
         else:
             # Declaration errors left only in labelled files (never dropped) or files outside the snapshot: name them.
             blocking = sorted({os.path.relpath(os.path.normpath(m.group("file").strip()), snapshot_dir) for m in ERROR.finditer(output)
@@ -316,9 +397,10 @@ def run(snapshot_dir, name, analyzers, work, served, labelled, log, built_only=(
         if not_served:
             line += "; packages not served: " + ", ".join(not_served)
         print(line, flush=True)
-        statuses.append((f"{name}/{relative}", analysed))
+        statuses.append((f"{name}/{relative}", mode, error_files))
     if dropped:
-        print(f"  {name}: {len(dropped)} file(s) dropped (they need a package not served or another version's API): " + ", ".join(sorted(set(dropped))), flush=True)
+        print(f"  {name}: {len(dropped)} file(s) dropped (they need a package not served or another version's API; a project "
+              "analysed by the error-tolerant pass keeps its own): " + ", ".join(sorted(set(dropped))), flush=True)
     return found, statuses
 
 
@@ -342,10 +424,16 @@ def main():
     parser.add_argument("--log", help="write every build's output to this file")
     parser.add_argument("--repos", help="only these snapshots (comma-separated folder names), in this order")
     parser.add_argument("--peer", action="store_true", help="score the --analyzer reports by location (a peer's own ids)")
+    parser.add_argument("--side-by-side", metavar="DLL", action="append", default=[],
+                        help="also run this peer analyzer assembly in the same builds, scored apart by location (its ids: --side-ids)")
+    parser.add_argument("--side-ids", default=r"DI\d{3}", help="regular expression of the --side-by-side analyzer's ids")
+    parser.add_argument("--no-tolerant", action="store_true",
+                        help="no error-tolerant pass: a project with declaration errors left is not analysed")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     global DIAGNOSTIC
-    DIAGNOSTIC = re.compile(r"^\s*(?:[\d:]+>)?(?P<file>[^(\n]+)\((?P<line>\d+),\d+\): (?P<severity>error|warning) (?P<id>" + args.ids + r"):", re.MULTILINE)
+    ids = args.ids + ("|" + args.side_ids if args.side_by_side else "")
+    DIAGNOSTIC = re.compile(r"^\s*(?:[\d:]+>)?(?P<file>[^(\n]+)\((?P<line>\d+),\d+\): (?P<severity>error|warning) (?P<id>" + ids + r"):", re.MULTILINE)
     peer = args.peer
 
     labels = {}
@@ -364,12 +452,14 @@ def main():
     statuses = []
     try:
         analyzers = [os.path.abspath(a) for a in args.analyzer] if peer else pack_analyzer(work)
+        analyzers += [os.path.abspath(a) for a in args.side_by_side]
+        tolerant = None if args.no_tolerant else build_error_tolerant(work, served)
         reported = set()
         repos = args.repos.split(",") if args.repos else sorted(d for d in os.listdir(args.corpus) if os.path.isdir(os.path.join(args.corpus, d)))
         for name in repos:
             labelled = {key[1] for key in labels if key[0] == name}
             found, status = run(os.path.abspath(os.path.join(args.corpus, name)), name, analyzers, work, served, labelled, log,
-                                built_only.get(name, ()))
+                                built_only.get(name, ()), tolerant)
             statuses += status
             print(f"{name}: {len(found)} report(s)", flush=True)
             reported |= found
@@ -377,67 +467,109 @@ def main():
         log.close()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"\n{sum(1 for _, a in statuses if a)} of {len(statuses)} projects analysed")
+    compiled = sum(1 for _, m, _ in statuses if m == "compiled")
+    tolerated = sum(1 for _, m, _ in statuses if m == "tolerant")
+    print(f"\n{compiled + tolerated} of {len(statuses)} projects analysed ({compiled} compiled, {tolerated} by the error-tolerant pass)")
 
+    own = re.compile(r"^(?:" + args.ids + r")$")
+    unlabelled = score("Isolation" if not peer else "peer", labels, {r for r in reported if own.match(r[3])}, statuses, repos, peer)
+    if args.side_by_side:
+        side = re.compile(r"^(?:" + args.side_ids + r")$")
+        score("side by side: " + ", ".join(os.path.basename(a) for a in args.side_by_side), labels,
+              {r for r in reported if side.match(r[3])}, statuses, repos, peer=True)
+    return 1 if unlabelled and not peer else 0
+
+
+def score(title, labels, reported, statuses, repos, peer):
+    """Prints per-rule scores of one analyzer's reports; returns its unlabelled reports. A label is measured when its
+    project was compiled, or analysed by the error-tolerant pass; in the second case a label in a file with compile
+    errors is scored apart (what the analyzers see of such a file may be incomplete)."""
+    print(f"\n== {title}")
     if peer:
         # A peer's rules have other ids: a report counts where it lands on a labelled line, whatever its id.
         located = {(r[0], r[1], r[2]) for r in reported}
         reported = {key for key in labels if (key[0], key[1], key[2]) in located} | \
                    {(r[0], r[1], r[2], r[3]) for r in reported if not any((r[0], r[1], r[2]) == k[:3] for k in labels)}
     stats = collections.defaultdict(collections.Counter)
+    with_errors = collections.defaultdict(collections.Counter)
     unlabelled = []
     unmeasured = []
+    in_error_files = []
     for key, label in labels.items():
         if key[0] not in repos:
             continue
-        if not _measured(key, statuses):
+        mode, error_files = _measured(key, statuses)
+        if mode is None:
             # Its project was not analysed (a declaration error left in a labelled file, a package not served): the
             # analyzers never saw it, so it counts neither way; listed below.
             unmeasured.append((key, label))
             continue
+        target = stats
+        if mode == "tolerant" and key[1] in error_files:
+            target = with_errors
+            in_error_files.append((key, label))
         if label == "bug":
-            stats[key[3]]["tp" if key in reported else "fn"] += 1
+            target[key[3]]["tp" if key in reported else "fn"] += 1
         elif key in reported:
-            stats[key[3]]["fp"] += 1
+            target[key[3]]["fp"] += 1
+        else:
+            target[key[3]]["tn"] += 1
     for key in sorted(reported):
         if key not in labels:
             unlabelled.append(key)
             stats[key[3]]["unlabelled"] += 1
 
-    print("\nrule    TP  FN  FP(safe)  unlabelled  precision  recall")
+    print("rule    TP  FN  FP(safe)  unlabelled  precision  recall   (labels in files with compile errors apart)")
     total = collections.Counter()
     for rule in sorted(stats):
         s = stats[rule]
         total.update(s)
         print(_row(rule, s))
     print(_row("all", total))
+    errors_total = collections.Counter()
+    for rule in sorted(with_errors):
+        errors_total.update(with_errors[rule])
     for key in unlabelled:
-        print("unlabelled report:", "\t".join(map(str, key)))
+        mode, error_files = _measured(key, statuses)
+        where = " (in a file with compile errors)" if mode == "tolerant" and key[1] in error_files else ""
+        print(f"unlabelled report{where}:", "\t".join(map(str, key)))
     for key, label in sorted(labels.items()):
-        if label == "bug" and key not in reported and key[0] in repos and (key, label) not in unmeasured:
+        if label == "bug" and key not in reported and key[0] in repos and (key, label) not in unmeasured and (key, label) not in in_error_files:
             print("missed:", "\t".join(map(str, key)))
+    for key, label in sorted(in_error_files):
+        verdict = "reported" if key in reported else "not reported"
+        print(f"in a file with compile errors ({label}, {verdict}):", "\t".join(map(str, key)))
+    if in_error_files:
+        print(_row("errfiles", errors_total) + "   <- labels in files with compile errors (error-tolerant pass)")
     for key, label in sorted(unmeasured):
         print(f"not measured ({label}, its project was not analysed):", "\t".join(map(str, key)))
-    if unmeasured:
-        bugs = sum(1 for _, label in unmeasured if label == "bug")
-        found, missed = total["tp"], total["fn"]
-        if found + missed + bugs:
-            print(f"recall counting the {bugs} unmeasured bug(s) as missed: {found / (found + missed + bugs):.2f}")
-    return 1 if unlabelled and not peer else 0
+    found, missed = total["tp"], total["fn"]
+    bugs_err = errors_total["tp"] + errors_total["fn"]
+    bugs_unmeasured = sum(1 for _, label in unmeasured if label == "bug")
+    if bugs_err:
+        both = found + errors_total["tp"]
+        print(f"recall with the bugs in files with compile errors: {both}/{found + missed + bugs_err} = {both / (found + missed + bugs_err):.2f}; "
+              f"reports on safe code there: {errors_total['fp']}")
+    if bugs_unmeasured:
+        all_bugs = found + missed + bugs_err + bugs_unmeasured
+        print(f"recall counting the {bugs_unmeasured} unmeasured bug(s) as missed: {found + errors_total['tp']}/{all_bugs} = "
+              f"{(found + errors_total['tp']) / all_bugs:.2f}")
+    return unlabelled
 
 
 def _measured(key, statuses):
-    """Whether the project that holds a labelled file (the deepest project folder above it) was analysed."""
-    best, analysed = -1, False
-    for project, ok in statuses:
+    """How the project that holds a labelled file (the deepest project folder above it) was analysed ("compiled",
+    "tolerant" or None) and the files with compile errors in it."""
+    best, mode, errors = -1, None, set()
+    for project, how, error_files in statuses:
         repo, _, relative = project.partition("/")
         if repo != key[0]:
             continue
         if relative == "." or key[1].startswith(relative + "/"):
             depth = 0 if relative == "." else relative.count("/") + 1
             if depth > best:
-                best, analysed = depth, ok
-    return analysed
+                best, mode, errors = depth, how, error_files
+    return mode, errors
 
 
 def _row(rule, s):

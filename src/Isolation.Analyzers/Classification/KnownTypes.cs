@@ -33,14 +33,18 @@ internal sealed class KnownTypes
             "LLama.ChatSession",
             "LLama.Common.ChatHistory",
             "LLama.LLamaContext",
-            "LLama.StatefulExecutorBase");
+            "LLama.StatefulExecutorBase",
+            // The OpenAI-API-dotnet package (NuGet "OpenAI" 1.x, namespace OpenAI_API): one ongoing chat, its messages kept
+            // inside and sent with every request.
+            "OpenAI_API.Chat.Conversation");
         ChatMessages = GetAll(
             compilation,
             "Microsoft.Extensions.AI.ChatMessage",
             "Microsoft.SemanticKernel.ChatMessageContent",
             "OpenAI.Chat.ChatMessage",
             "Azure.AI.OpenAI.ChatRequestMessage",
-            "Azure.AI.OpenAI.ChatMessage");
+            "Azure.AI.OpenAI.ChatMessage",
+            "OpenAI_API.Chat.ChatMessage");
         AgentOutputs = GetAll(
             compilation,
             "Microsoft.Extensions.AI.ChatResponse",
@@ -60,7 +64,8 @@ internal sealed class KnownTypes
             "Microsoft.Extensions.AI.ChatRole",
             "Microsoft.SemanticKernel.ChatCompletion.AuthorRole",
             "OpenAI.Chat.ChatMessageRole",
-            "LLama.Common.AuthorRole");
+            "LLama.Common.AuthorRole",
+            "OpenAI_API.Chat.ChatMessageRole");
         // Multicast streams: every subscriber (every linked target) receives every item pushed.
         ObservableSubject = Get(compilation, "System.Reactive.Subjects.ISubject`2");
         BroadcastBlock = Get(compilation, "System.Threading.Tasks.Dataflow.BroadcastBlock`1");

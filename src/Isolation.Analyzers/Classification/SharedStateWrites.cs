@@ -157,6 +157,35 @@ internal static class SharedStateWrites
         return body is not null && HasPrecedingWait(body, write.Syntax.SpanStart, types);
     }
 
+    /// <summary>
+    /// True when the write is a switch of the shared object's own state rather than request state: the whole body of an
+    /// ordinary method is one assignment of a constant to a member of <c>this</c> (<c>TurnOn() =&gt; _on = true;</c>,
+    /// <c>Pause() { _paused = true; }</c>). No request data reaches the member, nothing is read and then written (no
+    /// check-then-act, no lost update), and "the last call wins" is what such a command means. A constant assigned
+    /// by a method that does anything else (<c>_busy = true;</c> in a request handler), or in a lambda, is not a switch.
+    /// </summary>
+    public static bool IsStateSwitch(IOperation write, IMethodSymbol? method)
+    {
+        if (write is not ISimpleAssignmentOperation { Value.ConstantValue.HasValue: true } assignment
+            || assignment.Parent is not IExpressionStatementOperation statement
+            || statement.Parent is not IBlockOperation block
+            || block.Parent is not IMethodBodyOperation
+            || method is not { MethodKind: MethodKind.Ordinary })
+        {
+            return false;
+        }
+
+        foreach (var operation in block.Operations)
+        {
+            if (operation != statement && !(operation is IReturnOperation { ReturnedValue: null } && operation.IsImplicit))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static bool HasPrecedingWait(IOperation body, int position, KnownTypes types)
     {
         foreach (var operation in body.Descendants())

@@ -24,6 +24,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
     private const int MaxBaseDepth = 64;
     private const int MaxCallDepth = 8;
     private const int MaxEntryPointParentDepth = 64;
+    private const int MaxInferenceDepth = 4;
 
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
@@ -56,6 +57,12 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                 : null);
             start.RegisterOperationAction(c => CollectRegistration(c, isolation, state), OperationKind.Invocation);
             start.RegisterOperationAction(c => CollectCreation(c, isolation, state), OperationKind.ObjectCreation);
+            start.RegisterOperationAction(
+                c => CollectMemberUse(c, state),
+                OperationKind.SimpleAssignment,
+                OperationKind.CoalesceAssignment,
+                OperationKind.Invocation,
+                OperationKind.MethodReference);
             start.RegisterSymbolStartAction(c => AnalyzeType(c, isolation, state), SymbolKind.NamedType);
             start.RegisterCompilationEndAction(c => Report(c, state));
         });
@@ -93,16 +100,168 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        if (created.Locations.IsEmpty || !created.Locations[0].IsInSource || !IsCreatedOnce(creation) || state.EntryPoint is null)
+        {
+            return;
+        }
+
+        // An object created once and kept in a member of its creator (a field initializer, or an assignment in one of its
+        // methods): it may live as long as the creator; decided at compilation end (InferHeldSingletons).
+        var parent = creation.GetUnwrappedParent(out var child);
+        var kept = parent switch
+        {
+            ISimpleAssignmentOperation assignment when assignment.Value == child => GetOwnSourceMember(assignment.Target),
+            IFieldInitializerOperation { InitializedFields.Length: 1 } initializer => initializer.InitializedFields[0].AssociatedSymbol ?? initializer.InitializedFields[0],
+            IPropertyInitializerOperation { InitializedProperties.Length: 1 } initializer => initializer.InitializedProperties[0],
+            _ => null,
+        };
+        if (kept is { IsStatic: false, ContainingType: { } owner })
+        {
+            state.MemberCreations.Add(new MemberCreation(owner.OriginalDefinition, context.ContainingSymbol as IMethodSymbol, kept.OriginalDefinition, created, creation.Syntax.GetLocation()));
+        }
+
         // An object created once in the entry point (not in a loop or a lambda) lives for the process: a singleton in all
         // but registration. Only source types matter: only they can be reported.
-        if (context.ContainingSymbol is not IMethodSymbol method || created.Locations.IsEmpty || !created.Locations[0].IsInSource
-            || !SymbolEqualityComparer.Default.Equals(method, state.EntryPoint) || !IsCreatedOnce(creation))
+        if (context.ContainingSymbol is not IMethodSymbol method || !SymbolEqualityComparer.Default.Equals(method, state.EntryPoint))
         {
             return;
         }
 
         state.Registered.Add(new RegisteredType(created, isInstance: true, "created once in the entry point", creation.Syntax.GetLocation(), inEntryPoint: true));
         CollectStartupCalls(creation, created, state);
+    }
+
+    /// <summary>
+    /// What the lifetime inference through a creator needs (only in a program with an entry point): every assignment of a
+    /// member of <c>this</c> that holds a source class, every call on such a member, and the types that hand out one of
+    /// their own methods as a delegate.
+    /// </summary>
+    private static void CollectMemberUse(OperationAnalysisContext context, CompilationState state)
+    {
+        if (state.EntryPoint is null)
+        {
+            return;
+        }
+
+        var caller = context.ContainingSymbol.OriginalDefinition;
+        switch (context.Operation)
+        {
+            case IAssignmentOperation assignment when GetOwnSourceMember(assignment.Target) is { } member:
+                state.MemberAssignments.Add(new MemberUse(member.OriginalDefinition, caller, target: null, IsCreatedOnce(assignment)));
+                break;
+            case IInvocationOperation { Instance: { } instance } invocation when GetOwnSourceMember(instance) is { } member:
+                state.MemberCalls.Add(new MemberUse(member.OriginalDefinition, caller, invocation.TargetMethod.OriginalDefinition, IsCreatedOnce(invocation)));
+                break;
+            case IMethodReferenceOperation reference when caller.ContainingType is { } type
+                && SymbolEqualityComparer.Default.Equals(reference.Method.ContainingType?.OriginalDefinition, type.OriginalDefinition):
+                state.Callbacks.TryAdd(type.OriginalDefinition, 0);
+                break;
+        }
+    }
+
+    /// <summary>A field or auto-property of <c>this</c> whose type is a class declared in source, or null.</summary>
+    private static ISymbol? GetOwnSourceMember(IOperation operation)
+    {
+        var (member, type) = operation.Unwrap() switch
+        {
+            IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field: { IsStatic: false } field } => ((ISymbol)(field.AssociatedSymbol ?? field), field.Type),
+            IPropertyReferenceOperation { Instance: IInstanceReferenceOperation, Property: { IsStatic: false, IsIndexer: false } property } => (property, property.Type),
+            _ => ((ISymbol?)null, (ITypeSymbol?)null),
+        };
+        return type is INamedTypeSymbol { TypeKind: TypeKind.Class } named && !named.Locations.IsEmpty && named.Locations[0].IsInSource ? member : null;
+    }
+
+    /// <summary>
+    /// Objects that live as long as an object created once in the entry point, proven from the code: created once (outside
+    /// loops and lambdas) by that object's set-up code (a field initializer, a constructor, or a method the entry point
+    /// calls once on it) and kept in a member that nothing else assigns. They are singletons too, and the methods the
+    /// creator's set-up code calls once on them (and nothing else calls) are their start-up code. They serve more than one
+    /// request when their creator does. Returns the inferred types; adds their start-up methods to
+    /// <paramref name="startup"/>.
+    /// </summary>
+    private static List<RegisteredType> InferHeldSingletons(CompilationState state, HashSet<ITypeSymbol> registeredOtherwise, HashSet<IMethodSymbol> startup)
+    {
+        var inferred = new List<RegisteredType>();
+        if (state.MemberCreations.IsEmpty)
+        {
+            return inferred;
+        }
+
+        var creators = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+        foreach (var registered in state.Registered)
+        {
+            if (registered.InEntryPoint && !registeredOtherwise.Contains(registered.Type.OriginalDefinition))
+            {
+                creators.Add(registered.Type.OriginalDefinition);
+            }
+        }
+
+        // A chain (an object created by an object created by the entry point) is followed a few links deep.
+        for (var round = 0; round < MaxInferenceDepth; round++)
+        {
+            var added = false;
+            foreach (var creation in state.MemberCreations)
+            {
+                var owner = creation.Owner;
+                var created = creation.Created.OriginalDefinition;
+                if (!creators.Contains(owner) || creators.Contains(created) || registeredOtherwise.Contains(created)
+                    || !IsSetUp(creation.Method, owner, startup) || IsReplaced(creation.Member, owner, state, startup))
+                {
+                    continue;
+                }
+
+                creators.Add(created);
+                var by = creation.Method is { MethodKind: not MethodKind.Constructor } method ? $"'{owner.Name}.{method.Name}'" : $"'{owner.Name}'";
+                inferred.Add(new RegisteredType(creation.Created, isInstance: true, $"created once by {by} and kept in '{creation.Member.Name}' for the life of '{owner.Name}', created once in the entry point", creation.Location, inEntryPoint: true));
+
+                var once = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+                var elsewhere = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+                foreach (var call in state.MemberCalls)
+                {
+                    if (SymbolEqualityComparer.Default.Equals(call.Member, creation.Member) && call.Target is { } target)
+                    {
+                        (call.Once && IsSetUp(call.Caller as IMethodSymbol, owner, startup) ? once : elsewhere).Add(target);
+                    }
+                }
+
+                once.ExceptWith(elsewhere);
+                startup.UnionWith(once);
+                if (state.Served.Contains(owner) || state.Callbacks.ContainsKey(owner))
+                {
+                    state.Served.Add(created);
+                }
+
+                added = true;
+            }
+
+            if (!added)
+            {
+                break;
+            }
+        }
+
+        return inferred;
+    }
+
+    /// <summary>Set-up code of an owner: its field initializers (no method), its constructors, or its start-up methods.</summary>
+    private static bool IsSetUp(IMethodSymbol? method, ITypeSymbol owner, HashSet<IMethodSymbol> startup)
+        => method is null
+            || (SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, owner)
+                && (method.MethodKind == MethodKind.Constructor || startup.Contains(method.OriginalDefinition)));
+
+    /// <summary>True when the member is assigned anywhere but once in the owner's set-up code.</summary>
+    private static bool IsReplaced(ISymbol member, ITypeSymbol owner, CompilationState state, HashSet<IMethodSymbol> startup)
+    {
+        foreach (var assignment in state.MemberAssignments)
+        {
+            if (SymbolEqualityComparer.Default.Equals(assignment.Member, member)
+                && !(assignment.Once && IsSetUp(assignment.Caller as IMethodSymbol, owner, startup)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The outermost operation above <paramref name="operation"/> (the entry point's body).</summary>
@@ -375,7 +534,10 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var write = new Write(kind, caller?.OriginalDefinition, SharedStateWrites.IsProtected(operation, types));
+        // A method that only switches the object's own state to a constant (TurnOn/TurnOff) is a command on the shared
+        // object, not request state: treated like a protected write.
+        var write = new Write(kind, caller?.OriginalDefinition, SharedStateWrites.IsProtected(operation, types)
+            || (kind == WriteKind.Assignment && SharedStateWrites.IsStateSwitch(operation, caller)));
         memberState.Writes.Add(write);
     }
 
@@ -706,26 +868,6 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // Every registered type and its base classes: a registered derived type holds its base class's fields.
-        var singletons = new Dictionary<ITypeSymbol, string>(SymbolEqualityComparer.Default);
-        foreach (var registered in state.Registered)
-        {
-            var reason = registered.Describe();
-            var current = registered.Type;
-            for (var i = 0; current is not null && i < MaxBaseDepth; i++)
-            {
-                var definition = current.OriginalDefinition;
-                if (singletons.TryGetValue(definition, out var existing) && string.CompareOrdinal(existing, reason) <= 0)
-                {
-                    break;
-                }
-
-                // The same text whatever order the registrations were collected in.
-                singletons[definition] = reason;
-                current = current.BaseType;
-            }
-        }
-
         // Types made singleton by something else than their creation in the entry point get no start-up exemption.
         var registeredOtherwise = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
         foreach (var registered in state.Registered)
@@ -755,6 +897,29 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         foreach (var call in state.RepeatedCalls)
         {
             startup.Remove(call.Method);
+        }
+
+        var inferred = InferHeldSingletons(state, registeredOtherwise, startup);
+
+        // Every registered type and its base classes: a registered derived type holds its base class's fields.
+        var singletons = new Dictionary<ITypeSymbol, string>(SymbolEqualityComparer.Default);
+        inferred.AddRange(state.Registered);
+        foreach (var registered in inferred)
+        {
+            var reason = registered.Describe();
+            var current = registered.Type;
+            for (var i = 0; current is not null && i < MaxBaseDepth; i++)
+            {
+                var definition = current.OriginalDefinition;
+                if (singletons.TryGetValue(definition, out var existing) && string.CompareOrdinal(existing, reason) <= 0)
+                {
+                    break;
+                }
+
+                // The same text whatever order the registrations were collected in.
+                singletons[definition] = reason;
+                current = current.BaseType;
+            }
         }
 
         foreach (var pending in state.Pending)
@@ -809,6 +974,63 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
         /// <summary>Methods the entry point calls on such an object in a loop or a lambda.</summary>
         public ConcurrentBag<StartupCall> RepeatedCalls { get; } = new();
+
+        /// <summary>Objects of source classes created once and kept in a member of their creator.</summary>
+        public ConcurrentBag<MemberCreation> MemberCreations { get; } = new();
+
+        /// <summary>Assignments of members of <c>this</c> that hold a source class.</summary>
+        public ConcurrentBag<MemberUse> MemberAssignments { get; } = new();
+
+        /// <summary>Calls on members of <c>this</c> that hold a source class.</summary>
+        public ConcurrentBag<MemberUse> MemberCalls { get; } = new();
+
+        /// <summary>Types that pass one of their own methods as a delegate (a handler, a timer callback).</summary>
+        public ConcurrentDictionary<ITypeSymbol, byte> Callbacks { get; } = new(SymbolEqualityComparer.Default);
+    }
+
+    private readonly struct MemberCreation
+    {
+        public MemberCreation(ITypeSymbol owner, IMethodSymbol? method, ISymbol member, INamedTypeSymbol created, Location location)
+        {
+            Owner = owner;
+            Method = method?.OriginalDefinition;
+            Member = member;
+            Created = created;
+            Location = location;
+        }
+
+        public ITypeSymbol Owner { get; }
+
+        /// <summary>The method that creates it; null for a field or property initializer.</summary>
+        public IMethodSymbol? Method { get; }
+
+        public ISymbol Member { get; }
+
+        public INamedTypeSymbol Created { get; }
+
+        public Location Location { get; }
+    }
+
+    private readonly struct MemberUse
+    {
+        public MemberUse(ISymbol member, ISymbol caller, IMethodSymbol? target, bool once)
+        {
+            Member = member;
+            Caller = caller;
+            Target = target;
+            Once = once;
+        }
+
+        public ISymbol Member { get; }
+
+        /// <summary>The method (or, for an initializer, the field) the use is in.</summary>
+        public ISymbol Caller { get; }
+
+        /// <summary>The method called on the member; null for an assignment.</summary>
+        public IMethodSymbol? Target { get; }
+
+        /// <summary>Outside loops and lambdas.</summary>
+        public bool Once { get; }
     }
 
     private readonly struct ServedSet

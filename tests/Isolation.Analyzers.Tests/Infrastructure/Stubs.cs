@@ -228,6 +228,20 @@ internal static class Stubs
             public abstract class ChatMessage { }
         }
 
+        namespace OpenAI_API
+        {
+            // The OpenAI-API-dotnet package (NuGet "OpenAI" 1.x): a client, and the conversations it creates.
+            public sealed class OpenAIAPI { public OpenAIAPI(string key) { } public OpenAI_API.Chat.ChatEndpoint Chat { get; } = new(); }
+        }
+
+        namespace OpenAI_API.Chat
+        {
+            public sealed class ChatEndpoint { public Conversation CreateConversation() => new(); }
+            public sealed class Conversation { public void AppendUserInput(string text) { } }
+            public sealed class ChatMessage { }
+            public sealed class ChatMessageRole { }
+        }
+
         namespace Microsoft.SemanticKernel
         {
             public class ChatMessageContent { }

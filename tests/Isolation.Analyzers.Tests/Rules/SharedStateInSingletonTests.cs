@@ -393,4 +393,189 @@ public sealed class SharedStateInSingletonTests
             }
             """);
     }
+
+    [Fact]
+    public async Task Analyze_MethodsThatOnlySwitchTheObjectsOwnStateToAConstant_NoDiagnostic()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public enum Mode { Normal, Maintenance }
+
+            // One shared device: its state is everyone's by design, and each command sets it to a fixed value.
+            public sealed class OfficeLight
+            {
+                private bool _on;
+                private Mode _mode;
+                private string? _label = "desk";
+                public bool IsOn() => _on;
+                public void TurnOn() => _on = true;
+                public void TurnOff() { _on = false; }
+                public void EnterMaintenance() => _mode = Mode.Maintenance;
+                public void ClearLabel() => _label = null;
+                public string Describe() => _label + " " + _mode;
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services) => services.AddKeyedSingleton<OfficeLight>("office");
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_ConstantWritesThatAreNotAWholeCommand_ReportsISO007()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class ChatService
+            {
+                private bool {|ISO007:_promptLogged|};
+                private bool {|ISO007:_busy|};
+                private string? {|ISO007:_lastUser|};
+                private bool {|ISO007:_flag|};
+                private int {|ISO007:_level|};
+
+                // Check-then-act: read, then set, in one request.
+                public string Send(string text)
+                {
+                    if (!_promptLogged)
+                    {
+                        _promptLogged = true;
+                    }
+
+                    return text;
+                }
+
+                // A constant set by a method that also does the request's work.
+                public string Handle(string text) { _busy = true; return text.Trim(); }
+
+                // A switch of the field does not exempt the request data written elsewhere.
+                public void Forget() => _lastUser = null;
+                public void Remember(string user) => _lastUser = user;
+
+                // A constant set in a lambda, or not a constant, or not a plain assignment.
+                public Action Later() => () => _flag = true;
+                public void Raise() => _level += 1;
+            }
+
+            public static class Startup
+            {
+                public static void Configure(IServiceCollection services) => services.AddSingleton<ChatService>();
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_ObjectKeptByAnEntryPointObjectsStartupCode_IsSingletonWithItsOwnStartup()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyExecutableAsync("""
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            await new BotApp().StartListeningAsync("token");
+            await Task.Delay(-1);
+
+            public sealed class BotApp
+            {
+                private Timer? _timer;
+                public ChatGpt? Ai { get; private set; }
+                public Settings Settings { get; } = new();
+
+                // Called once by the entry point: the objects it creates and keeps live as long as the bot.
+                public async Task StartListeningAsync(string token)
+                {
+                    Ai = new ChatGpt();
+                    await Ai.InitAsync("You are a bot.");
+                    _timer = new Timer(OnUpdate, null, 0, 1000);
+                }
+
+                // A callback: every chat's update arrives here.
+                private void OnUpdate(object? state)
+                {
+                    Ai!.Ask("hello");
+                    Settings.Rename("x");
+                }
+            }
+
+            public sealed class ChatGpt
+            {
+                private OpenAI_API.OpenAIAPI? _api;
+                private string _system = "";
+                private OpenAI_API.Chat.Conversation? {|ISO003:_conversation|};
+                private int {|ISO007:_asked|};
+
+                // Called once by the bot's start-up method: start-up code of this object too.
+                public Task InitAsync(string system)
+                {
+                    _api = new OpenAI_API.OpenAIAPI("key");
+                    _system = system;
+                    _conversation = _api.Chat.CreateConversation();
+                    return Task.CompletedTask;
+                }
+
+                public void Ask(string text)
+                {
+                    _asked = _asked + 1;
+                    _conversation!.AppendUserInput(_system + text);
+                }
+            }
+
+            // Kept by a property initializer of the bot: as long-lived.
+            public sealed class Settings
+            {
+                private string {|ISO007:_name|} = "";
+                public void Rename(string name) => _name = name;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_ObjectsNotProvenToLiveAsLongAsTheEntryPointObject_NotInferred()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyExecutableAsync("""
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            await new BotApp().StartListeningAsync("token");
+            await Task.Delay(-1);
+
+            public sealed class BotApp
+            {
+                private Timer? _timer;
+                // The bot's own fields assigned by its request paths are ISO007; the objects in them are not singletons.
+                private ChatGpt? {|ISO007:_replaced|};
+                private ChatGpt? {|ISO007:_perUpdate|};
+                private ChatGpt? {|ISO007:_created|};
+                private ChatGpt? _inLoop;
+
+                public Task StartListeningAsync(string token)
+                {
+                    _replaced = new ChatGpt();
+                    _timer = new Timer(OnUpdate, null, 0, 1000);
+                    for (var i = 0; i < 2; i++)
+                    {
+                        _inLoop = new ChatGpt();
+                    }
+
+                    return Task.CompletedTask;
+                }
+
+                // Replaced by a request path: not kept for the bot's life. Created by a request path: per update.
+                private void OnUpdate(object? state)
+                {
+                    _replaced = new ChatGpt();
+                    _perUpdate = new ChatGpt();
+                    _perUpdate.Ask("hello");
+                    Create();
+                }
+
+                // Created by a method the entry point does not call: a request path.
+                public void Create() => _created = new ChatGpt();
+            }
+
+            public sealed class ChatGpt
+            {
+                private OpenAI_API.Chat.Conversation _conversation = new();
+                public void Ask(string text) => _conversation.AppendUserInput(text);
+            }
+            """);
+    }
 }

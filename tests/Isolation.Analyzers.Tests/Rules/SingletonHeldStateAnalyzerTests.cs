@@ -188,6 +188,44 @@ public sealed class SingletonHeldStateAnalyzerTests
     }
 
     [Fact]
+    public async Task Analyze_OpenAiApiDotnetConversationTypes_ReportsISO003()
+    {
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            public sealed class ChatGptWorker : BackgroundService
+            {
+                private readonly OpenAI_API.OpenAIAPI _api = new("key");
+                private OpenAI_API.Chat.Conversation {|ISO003:_conversation|};
+                private readonly List<OpenAI_API.Chat.ChatMessage> {|ISO003:_messages|} = new();
+                public ChatGptWorker() { _conversation = _api.Chat.CreateConversation(); }
+                public void Ask(string text) => _conversation.AppendUserInput(text);
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Analyze_OpenAiApiDotnetClientAndLookAlikeConversation_NoISO003()
+    {
+        // The client is shared by design; a type of the application that is only named Conversation is not the package's.
+        await Verifier<SingletonHeldStateAnalyzer>.VerifyAsync(Usings + """
+            namespace MyApp.Chat
+            {
+                public sealed class Conversation { public string Title { get; set; } = ""; }
+                public sealed class ChatMessage { }
+            }
+
+            public sealed class ChatGptWorker : BackgroundService
+            {
+                private readonly OpenAI_API.OpenAIAPI _api = new("key");
+                private readonly MyApp.Chat.Conversation _settings = new();
+                private readonly IReadOnlyList<OpenAI_API.Chat.ChatMessage> _template = new List<OpenAI_API.Chat.ChatMessage>();
+                private readonly List<MyApp.Chat.ChatMessage> _samples = new();
+                protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Analyze_LLamaContextUsedOnlyToTokenize_NoISO003()
     {
         // One model vocabulary for everyone: tokenizing keeps nothing of a conversation in the context's KV cache.
