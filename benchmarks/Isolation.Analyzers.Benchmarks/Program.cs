@@ -45,5 +45,18 @@ if (args.Length >= 1 && args[0] == "profile")
     return;
 }
 
+// 'cost [name] [rounds]' measures what each analyzer adds to a whole analysis (CPU time and bytes allocated, the
+// compiler's driver included), next to the no-op baseline, alternating; 5 rounds unless given.
+if (args.Length >= 1 && args[0] == "cost")
+{
+    var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+    foreach (var line in AnalyzerCost.Run(rounds, only: args.Length > 1 && args[1] != "all" ? args[1] : null))
+    {
+        Console.WriteLine(line);
+    }
+
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(AnalyzerBenchmark).Assembly)
     .Run(args, DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default));

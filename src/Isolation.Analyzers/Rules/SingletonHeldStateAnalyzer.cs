@@ -490,7 +490,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         {
             case IMethodReferenceOperation reference when IsOwnMethod(reference.Method, analysis.Type):
                 // A method passed as a delegate (a timer callback, an event handler) can run on any thread at any time.
-                analysis.Escaping.TryAdd(reference.Method.OriginalDefinition, 0);
+                analysis.Escaping.Add(reference.Method.OriginalDefinition);
                 return;
             case IInvocationOperation invocation:
                 if (caller is not null && IsOwnMethod(invocation.TargetMethod, analysis.Type))
@@ -807,7 +807,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             foreach (var pair in callers)
             {
                 var callee = pair.Key;
-                if (callee.DeclaredAccessibility != Accessibility.Private || lifecycle.Contains(callee) || analysis.Escaping.ContainsKey(callee))
+                if (callee.DeclaredAccessibility != Accessibility.Private || lifecycle.Contains(callee) || analysis.Escaping.Contains(callee))
                 {
                     continue;
                 }
@@ -1088,9 +1088,9 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         /// <summary>Members that can be shared mutable state; read-only after the symbol start, their states are thread-safe.</summary>
         public Dictionary<ISymbol, MemberState>? Members { get; }
 
-        public ConcurrentBag<Call> Calls { get; } = new();
+        public LockedList<Call> Calls { get; } = new();
 
-        public ConcurrentDictionary<IMethodSymbol, byte> Escaping { get; } = new(SymbolEqualityComparer.Default);
+        public LockedSet<IMethodSymbol> Escaping { get; } = new(SymbolEqualityComparer.Default);
     }
 
     private sealed class MemberState
@@ -1107,7 +1107,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
         public bool IsCollection { get; }
 
-        public ConcurrentBag<Write> Writes { get; } = new();
+        public LockedList<Write> Writes { get; } = new();
 
         public bool Synchronized
         {
@@ -1200,7 +1200,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         public bool IsStatic { get; }
 
         /// <summary>The methods that push into the stream (null for a field initializer).</summary>
-        public ConcurrentBag<IMethodSymbol?> Writers { get; } = new();
+        public LockedList<IMethodSymbol?> Writers { get; } = new();
     }
 
     private sealed class PendingType

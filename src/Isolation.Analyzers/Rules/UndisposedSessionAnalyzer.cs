@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
 using Isolation.Analyzers.Classification;
@@ -59,7 +59,7 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
 
         var types = isolation.Types;
         TypeClassifier? classifier = null;
-        ConcurrentDictionary<IFieldSymbol, FieldOwnership>? fields = null;
+        Dictionary<IFieldSymbol, FieldOwnership>? fields = null;
         foreach (var member in type.GetMembers())
         {
             if (member is not IFieldSymbol { IsStatic: false, IsConst: false, IsImplicitlyDeclared: false } field || field.Type.TypeKind == TypeKind.Error
@@ -74,7 +74,8 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            fields ??= new ConcurrentDictionary<IFieldSymbol, FieldOwnership>(SymbolEqualityComparer.Default);
+            // Filled here, only read by the callbacks: a plain dictionary is safe for concurrent reads.
+            fields ??= new Dictionary<IFieldSymbol, FieldOwnership>(SymbolEqualityComparer.Default);
             fields[field] = new FieldOwnership();
         }
 
@@ -88,7 +89,7 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         context.RegisterSymbolEndAction(c => ReportFields(c, types, fields));
     }
 
-    private static void CollectFieldInitializer(OperationAnalysisContext context, KnownTypes types, ConcurrentDictionary<IFieldSymbol, FieldOwnership> fields)
+    private static void CollectFieldInitializer(OperationAnalysisContext context, KnownTypes types, Dictionary<IFieldSymbol, FieldOwnership> fields)
     {
         var initializer = (IFieldInitializerOperation)context.Operation;
         var created = initializer.Value.Unwrap();
@@ -106,7 +107,7 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static void CollectFieldUse(OperationAnalysisContext context, KnownTypes types, ConcurrentDictionary<IFieldSymbol, FieldOwnership> fields)
+    private static void CollectFieldUse(OperationAnalysisContext context, KnownTypes types, Dictionary<IFieldSymbol, FieldOwnership> fields)
     {
         var reference = (IFieldReferenceOperation)context.Operation;
         if (reference.Instance is not IInstanceReferenceOperation || !fields.TryGetValue(reference.Field.OriginalDefinition, out var ownership))
@@ -170,7 +171,7 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static void ReportFields(SymbolAnalysisContext context, KnownTypes types, ConcurrentDictionary<IFieldSymbol, FieldOwnership> fields)
+    private static void ReportFields(SymbolAnalysisContext context, KnownTypes types, Dictionary<IFieldSymbol, FieldOwnership> fields)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         foreach (var pair in fields)
