@@ -10,9 +10,13 @@ namespace Isolation.Benchmarks;
 /// The ratio of the means is the inverse of the throughput ratio. <see cref="ScopedDependency"/>: the agent takes no
 /// constructor parameters (an isolation scope then needs no DI scope), or one scoped service (both sides resolve it
 /// from their DI scope). Goal: isolated at least 0.8x the throughput at 100 and 1,000, either way.
+/// <c>ServiceScopesMadeCurrent</c> is the floor of any scope that flows with the work: the baseline's request with its DI
+/// scope made current in an <see cref="AsyncLocal{T}"/> while it is open (what <c>IsolationScope.Current</c> needs at the least).
 /// </summary>
 public class ConcurrencyBenchmark
 {
+    private static readonly AsyncLocal<object?> Ambient = new();
+
     private ServiceProvider _provider = null!;
     private IServiceScopeFactory _serviceScopes = null!;
     private IIsolationScopeFactory _scopes = null!;
@@ -62,6 +66,17 @@ public class ConcurrencyBenchmark
     }
 
     [Benchmark]
+    public Task ServiceScopesMadeCurrent()
+    {
+        for (var i = 0; i < _tasks.Length; i++)
+        {
+            _tasks[i] = CurrentRequestAsync();
+        }
+
+        return Task.WhenAll(_tasks);
+    }
+
+    [Benchmark]
     public Task IsolationScopes()
     {
         for (var i = 0; i < _tasks.Length; i++)
@@ -87,6 +102,24 @@ public class ConcurrencyBenchmark
         }
 
         await Task.Yield();
+    }
+
+    private async Task CurrentRequestAsync()
+    {
+        await Task.Yield();
+        await using var scope = _serviceScopes.CreateAsyncScope();
+        Ambient.Value = scope;
+        if (ScopedDependency)
+        {
+            scope.ServiceProvider.GetRequiredService<Agent1>().Add("hello");
+        }
+        else
+        {
+            scope.ServiceProvider.GetRequiredService<FreshAgent>().Add("hello");
+        }
+
+        await Task.Yield();
+        Ambient.Value = null;
     }
 
     private async Task IsolatedRequestAsync(UserExecutionContext context)

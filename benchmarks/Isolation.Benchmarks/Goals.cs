@@ -126,6 +126,9 @@ public static class Goals
                 var agent = scopedDependency ? "an agent with one scoped dependency" : "an agent without dependencies";
                 Judge(lines, $"{concurrency} concurrent isolated scopes >= 0.8x the throughput of plain DI scopes ({agent})", scopes, raw, (s, r) =>
                     (Mean(r) / Mean(s) >= 0.8, $"{Mean(r) / Mean(s):0.00}x the throughput ({Mean(s) / concurrency:0} vs {Mean(r) / concurrency:0} ns, {Bytes(s) / concurrency} vs {Bytes(r) / concurrency} B per request)"));
+                var current = Find(reports, nameof(ConcurrencyBenchmark), nameof(ConcurrencyBenchmark.ServiceScopesMadeCurrent), ("Concurrency", concurrency), ("ScopedDependency", scopedDependency));
+                Judge(lines, $"the floor: {concurrency} concurrent DI scopes made current in an AsyncLocal ({agent}; reported, no goal)", current, raw, (c, r) =>
+                    (true, $"{Mean(r) / Mean(c):0.00}x the throughput ({Mean(c) / concurrency:0} vs {Mean(r) / concurrency:0} ns, {Bytes(c) / concurrency} B per request)"));
             }
         }
 
