@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
-using Basic.Reference.Assemblies;
 using Isolation.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -20,9 +19,7 @@ internal static class AnalyzerCost
 {
     public static IEnumerable<string> Run(int rounds, string? only = null)
     {
-        var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
-        var trees = LargeProject.Generate(AnalyzerBenchmark.Units).Select(f => CSharpSyntaxTree.ParseText(f.Text, parseOptions, f.Name)).ToArray();
-        var compilation = CSharpCompilation.Create("Large", trees, Net80.References.All, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var compilation = LargeProject.Compile(AnalyzerBenchmark.Units);
         var rules = new List<(string Name, Func<DiagnosticAnalyzer[]> Create)>
         {
             ("All", () => [new SingletonRegistrationAnalyzer(), new StaticStateAnalyzer(), new SingletonHeldStateAnalyzer(), new AgentCreationAnalyzer(), new UndisposedSessionAnalyzer(), new FireAndForgetSessionAnalyzer(), new BroadcastAnalyzer()]),

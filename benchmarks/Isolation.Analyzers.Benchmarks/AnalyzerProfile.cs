@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Basic.Reference.Assemblies;
 using Isolation.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -16,9 +15,7 @@ internal static class AnalyzerProfile
 {
     public static IEnumerable<string> Run(int rounds, string? only = null)
     {
-        var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
-        var trees = LargeProject.Generate(AnalyzerBenchmark.Units).Select(f => CSharpSyntaxTree.ParseText(f.Text, parseOptions, f.Name)).ToArray();
-        var compilation = CSharpCompilation.Create("Large", trees, Net80.References.All, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var compilation = LargeProject.Compile(AnalyzerBenchmark.Units);
         DiagnosticAnalyzer[] rules =
         [
             new SingletonRegistrationAnalyzer(), new StaticStateAnalyzer(), new SingletonHeldStateAnalyzer(), new AgentCreationAnalyzer(),

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text;
+using Basic.Reference.Assemblies;
 using Isolation.Analyzers.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Isolation.Analyzers.Benchmarks;
 
@@ -12,6 +15,14 @@ namespace Isolation.Analyzers.Benchmarks;
 internal static class LargeProject
 {
     public const int DefaultUnits = 1500;
+
+    /// <summary>The project of <paramref name="units"/> units parsed and compiled as a library against the .NET 8 reference assemblies.</summary>
+    public static CSharpCompilation Compile(int units)
+    {
+        var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
+        var trees = Generate(units).Select(f => CSharpSyntaxTree.ParseText(f.Text, parseOptions, f.Name)).ToArray();
+        return CSharpCompilation.Create("Large", trees, Net80.References.All, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+    }
 
     public static IEnumerable<(string Name, string Text)> Generate(int units)
     {
