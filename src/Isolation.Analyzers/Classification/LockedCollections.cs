@@ -3,10 +3,10 @@ using System.Collections.Generic;
 namespace Isolation.Analyzers.Classification;
 
 /// <summary>
-/// A list that concurrent operation callbacks of one symbol append to, read by that symbol's end action once they are
+/// A list that concurrent operation callbacks append to, read by a symbol end or compilation end action once they are
 /// all done. A lock per list rather than a <c>ConcurrentBag</c>: every bag owns a <c>ThreadLocal</c>, which has a
-/// finalizer and a slot on every thread that touched it, and the analyzers keep one per candidate type and member; on
-/// a large compilation those bags cost the build far more than the callbacks that fill them.
+/// finalizer and a slot on every thread that touched it, and the analyzers keep one per candidate type and member, so a
+/// short uncontended lock is the cheaper of the two.
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
 internal sealed class LockedList<T>
@@ -21,7 +21,7 @@ internal sealed class LockedList<T>
         }
     }
 
-    /// <summary>Enumerates the items; only once no callback adds any more (in the symbol's end action).</summary>
+    /// <summary>Enumerates the items; only once no callback adds any more (in a symbol end or compilation end action).</summary>
     public List<T>.Enumerator GetEnumerator() => _items.GetEnumerator();
 }
 

@@ -55,17 +55,55 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             var state = new CompilationState(() => compilation.Options.OutputKind is OutputKind.ConsoleApplication or OutputKind.WindowsApplication
                 ? compilation.GetEntryPoint(cancellation)
                 : null);
-            start.RegisterOperationAction(c => CollectRegistration(c, isolation, state), OperationKind.Invocation);
-            start.RegisterOperationAction(c => CollectCreation(c, isolation, state), OperationKind.ObjectCreation);
+            // One compilation-wide callback for every operation kind, the per-type facts keyed by the containing type,
+            // and no symbol-start action: with one, the compiler's driver works out per-symbol actions for every symbol
+            // of the compilation, which cost the build far more than the callbacks (docs/analyzers-performance.md).
             start.RegisterOperationAction(
-                c => CollectMemberUse(c, state),
-                OperationKind.SimpleAssignment,
-                OperationKind.CoalesceAssignment,
+                c => OnOperation(c, isolation, state),
                 OperationKind.Invocation,
+                OperationKind.ObjectCreation,
+                OperationKind.SimpleAssignment,
+                OperationKind.CompoundAssignment,
+                OperationKind.CoalesceAssignment,
+                OperationKind.Increment,
+                OperationKind.Decrement,
                 OperationKind.MethodReference);
-            start.RegisterSymbolStartAction(c => AnalyzeType(c, isolation, state), SymbolKind.NamedType);
-            start.RegisterCompilationEndAction(c => Report(c, state));
+            if (isolation.Types.LLamaContext is not null)
+            {
+                start.RegisterOperationAction(c => CollectContextUse(c, isolation, state), OperationKind.FieldReference);
+            }
+
+            start.RegisterSymbolAction(c => AnalyzeLiveType(c, isolation, state), SymbolKind.NamedType);
+            start.RegisterCompilationEndAction(c => Report(c, isolation, state));
         });
+    }
+
+    private static void OnOperation(OperationAnalysisContext context, IsolationContext isolation, CompilationState state)
+    {
+        switch (context.Operation.Kind)
+        {
+            case OperationKind.ObjectCreation:
+                CollectCreation(context, isolation, state);
+                return;
+            case OperationKind.Invocation:
+                CollectRegistration(context, isolation, state);
+                CollectMemberUse(context, state);
+                break;
+            case OperationKind.SimpleAssignment or OperationKind.CoalesceAssignment or OperationKind.MethodReference:
+                CollectMemberUse(context, state);
+                break;
+        }
+
+        // The type the operation is in, and the types around it (a nested type's code is its container's code too).
+        var type = context.ContainingSymbol.ContainingType;
+        for (var i = 0; type is not null && i < MaxBaseDepth; i++, type = type.ContainingType)
+        {
+            // A type reported live walks its own code at its symbol action.
+            if (state.GetAnalysis(type, isolation, context.Options) is { ReportedLive: false } analysis && (analysis.Members is not null || analysis.Streams is not null))
+            {
+                CollectWrite(context.Operation, context.ContainingSymbol, isolation.Types, analysis);
+            }
+        }
     }
 
     private static void CollectRegistration(OperationAnalysisContext context, IsolationContext isolation, CompilationState state)
@@ -340,21 +378,53 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         return true;
     }
 
-    private static void AnalyzeType(SymbolStartAnalysisContext context, IsolationContext isolation, CompilationState state)
+    /// <summary>
+    /// A type reported live (singleton by itself, or holding a static stream) walks its own code here and is decided at
+    /// once; every other type is collected by the compilation-wide operation action and decided at compilation end, with
+    /// the registrations.
+    /// </summary>
+    private static void AnalyzeLiveType(SymbolAnalysisContext context, IsolationContext isolation, CompilationState state)
     {
-        var type = (INamedTypeSymbol)context.Symbol;
-        if (type.TypeKind != TypeKind.Class || type.Locations.Length == 0 || !type.Locations[0].IsInSource)
+        if (state.GetAnalysis((INamedTypeSymbol)context.Symbol, isolation, context.Options) is not { ReportedLive: true } analysis)
         {
             return;
         }
 
-        var classifier = isolation.GetClassifier(context.Options, type.Locations[0].SourceTree);
+        var types = isolation.Types;
+        var collectWrites = analysis.Members is not null || analysis.Streams is not null;
+        TypeCode.ForEachOperation(context.Compilation, analysis.Type, (operation, owner) =>
+        {
+            if (operation is IFieldReferenceOperation reference)
+            {
+                if (reference.Field.DeclaredAccessibility == Accessibility.Private && reference.Field.Type.IsSame(types.LLamaContext))
+                {
+                    CollectContextUse(reference, types, analysis);
+                }
+            }
+            else if (collectWrites && operation.Kind is OperationKind.SimpleAssignment or OperationKind.CompoundAssignment or OperationKind.CoalesceAssignment
+                or OperationKind.Increment or OperationKind.Decrement or OperationKind.Invocation or OperationKind.MethodReference)
+            {
+                CollectWrite(operation, owner, types, analysis);
+            }
+        }, context.CancellationToken);
+        Decide(analysis, types, state, context.ReportDiagnostic);
+    }
+
+    /// <summary>The members of a source class that can be reported, or null when there are none.</summary>
+    private static TypeAnalysis? CreateAnalysis(INamedTypeSymbol type, IsolationContext isolation, AnalyzerOptions options)
+    {
+        if (type.TypeKind != TypeKind.Class || type.Locations.Length == 0 || !type.Locations[0].IsInSource)
+        {
+            return null;
+        }
+
+        var classifier = isolation.GetClassifier(options, type.Locations[0].SourceTree);
         var types = isolation.Types;
         // Multicast streams exist only where Rx or Dataflow is referenced, and hold conversation messages only where an AI library is.
         var payloads = types.ObservableSubject is null && types.BroadcastBlock is null ? null : isolation.Payloads.Any ? isolation.Payloads : null;
         if (type.IsStatic && payloads is null)
         {
-            return;
+            return null;
         }
 
         List<HeldCandidate>? held = null;
@@ -405,7 +475,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             {
                 if (classifier.Classify(type) != RequestScopedKind.None)
                 {
-                    return;
+                    return null;
                 }
 
                 intrinsicReason = classifier.GetIntrinsicSingletonReason(type);
@@ -435,7 +505,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
         if (held is null && members is null && streams is null)
         {
-            return;
+            return null;
         }
 
         var perRequest = false;
@@ -455,37 +525,18 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                 streams = null;
                 if (held is null && members is null)
                 {
-                    return;
+                    return null;
                 }
             }
         }
 
-        var analysis = new TypeAnalysis(type, intrinsicReason, held, members, streams);
-        if (held is not null && held.Exists(static h => h.TokenizerCandidate))
-        {
-            context.RegisterOperationAction(c => CollectContextUse(c, types, analysis), OperationKind.FieldReference);
-        }
-
-        if (members is not null || streams is not null)
-        {
-            context.RegisterOperationAction(
-                c => CollectWrite(c, types, analysis),
-                OperationKind.SimpleAssignment,
-                OperationKind.CompoundAssignment,
-                OperationKind.CoalesceAssignment,
-                OperationKind.Increment,
-                OperationKind.Decrement,
-                OperationKind.Invocation,
-                OperationKind.MethodReference);
-        }
-
-        context.RegisterSymbolEndAction(c => EndType(c, isolation, state, analysis));
+        return new TypeAnalysis(type, intrinsicReason, held, members, streams);
     }
 
-    private static void CollectWrite(OperationAnalysisContext context, KnownTypes types, TypeAnalysis analysis)
+    /// <summary>One operation of the type's code: a write of a candidate member, a push into a stream, a call or a delegate of its own methods.</summary>
+    private static void CollectWrite(IOperation operation, ISymbol owner, KnownTypes types, TypeAnalysis analysis)
     {
-        var operation = context.Operation;
-        var caller = context.ContainingSymbol as IMethodSymbol;
+        var caller = owner as IMethodSymbol;
         switch (operation)
         {
             case IMethodReferenceOperation reference when IsOwnMethod(reference.Method, analysis.Type):
@@ -578,13 +629,31 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// A use of a tokenizer candidate (a private LLamaContext field) that is not assigning it, tokenizing
-    /// (<c>Tokenize</c>/<c>DeTokenize</c>) or disposing it: the context then holds a conversation.
+    /// (<c>Tokenize</c>/<c>DeTokenize</c>) or disposing it: the context then holds a conversation. A private field is
+    /// referenced only by its own type's code (and its nested types').
     /// </summary>
-    private static void CollectContextUse(OperationAnalysisContext context, KnownTypes types, TypeAnalysis analysis)
+    private static void CollectContextUse(OperationAnalysisContext context, IsolationContext isolation, CompilationState state)
     {
         var reference = (IFieldReferenceOperation)context.Operation;
+        var field = reference.Field;
+        if (field.DeclaredAccessibility != Accessibility.Private || !field.Type.IsSame(isolation.Types.LLamaContext)
+            || state.GetAnalysis(field.ContainingType, isolation, context.Options) is not { ReportedLive: false } analysis)
+        {
+            return;
+        }
+
+        CollectContextUse(reference, isolation.Types, analysis);
+    }
+
+    private static void CollectContextUse(IFieldReferenceOperation reference, KnownTypes types, TypeAnalysis analysis)
+    {
+        if (analysis.Held is not { } candidates)
+        {
+            return;
+        }
+
         HeldCandidate? candidate = null;
-        foreach (var held in analysis.Held!)
+        foreach (var held in candidates)
         {
             if (held.TokenizerCandidate && SymbolEqualityComparer.Default.Equals(held.Member, reference.Field.OriginalDefinition))
             {
@@ -650,7 +719,11 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
     private static bool IsOwnMethod(IMethodSymbol method, INamedTypeSymbol type)
         => SymbolEqualityComparer.Default.Equals(method.OriginalDefinition.ContainingType, type.OriginalDefinition);
 
-    private static void EndType(SymbolAnalysisContext context, IsolationContext isolation, CompilationState state, TypeAnalysis analysis)
+    /// <summary>
+    /// The type's findings, once every operation in its code has been collected: reported now when the type is singleton
+    /// by itself (and a static stream always), else kept for the registrations at compilation end.
+    /// </summary>
+    private static void Decide(TypeAnalysis analysis, KnownTypes types, CompilationState state, System.Action<Diagnostic> report)
     {
         var findings = new List<Finding>();
         if (analysis.Held is not null)
@@ -666,7 +739,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
         if (analysis.Streams is not null)
         {
-            var lifecycle = GetLifecycleMethods(analysis, isolation.Types);
+            var lifecycle = GetLifecycleMethods(analysis, types);
             foreach (var stream in analysis.Streams)
             {
                 foreach (var writer in stream.Writers)
@@ -676,7 +749,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
                         if (stream.IsStatic)
                         {
                             // One for the process whatever the type's lifetime: reported now.
-                            context.ReportDiagnostic(Finding.ForStream(stream, writer).Create(analysis.Type, "a static field", live: true));
+                            report(Finding.ForStream(stream, writer).Create(analysis.Type, "a static field", live: true));
                         }
                         else
                         {
@@ -691,7 +764,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
         if (analysis.Members is not null)
         {
-            var lifecycle = GetLifecycleMethods(analysis, isolation.Types);
+            var lifecycle = GetLifecycleMethods(analysis, types);
             foreach (var member in analysis.Members.Values)
             {
                 if (member.Synchronized)
@@ -735,7 +808,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         {
             foreach (var finding in findings)
             {
-                context.ReportDiagnostic(finding.Create(analysis.Type, reason, live: true));
+                report(finding.Create(analysis.Type, reason, live: true));
             }
 
             return;
@@ -861,9 +934,22 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static void Report(CompilationAnalysisContext context, CompilationState state)
+    private static void Report(CompilationAnalysisContext context, IsolationContext isolation, CompilationState state)
     {
-        if (state.Pending.IsEmpty || state.Registered.IsEmpty)
+        if (state.Registered.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var analysis in state.Analyses.Values)
+        {
+            if (analysis is { ReportedLive: false })
+            {
+                Decide(analysis, isolation.Types, state, context.ReportDiagnostic);
+            }
+        }
+
+        if (state.Pending.IsEmpty)
         {
             return;
         }
@@ -956,6 +1042,18 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
         public CompilationState(System.Func<IMethodSymbol?> entryPoint) => _entryPoint = new System.Lazy<IMethodSymbol?>(entryPoint, LazyThreadSafetyMode.ExecutionAndPublication);
 
         public IMethodSymbol? EntryPoint => _entryPoint.Value;
+
+        /// <summary>Every source type seen (at its symbol start or in an operation of its code); null where nothing can be reported.</summary>
+        public ConcurrentDictionary<INamedTypeSymbol, TypeAnalysis?> Analyses { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>The type's analysis, made by the first callback that needs it (the same for every caller).</summary>
+        public TypeAnalysis? GetAnalysis(INamedTypeSymbol type, IsolationContext isolation, AnalyzerOptions options)
+        {
+            var definition = type.OriginalDefinition;
+            return Analyses.TryGetValue(definition, out var analysis)
+                ? analysis
+                : Analyses.GetOrAdd(definition, CreateAnalysis(definition, isolation, options));
+        }
 
         public ConcurrentBag<RegisteredType> Registered { get; } = new();
 
@@ -1074,9 +1172,13 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
             Held = held;
             Members = members;
             Streams = streams;
+            ReportedLive = intrinsicReason is not null || (streams is not null && streams.Exists(static s => s.IsStatic));
         }
 
-        /// <summary>Multicast streams of conversation messages; read-only after the symbol start.</summary>
+        /// <summary>Reported live at the type's symbol action (singleton by itself, or a static stream), not at compilation end.</summary>
+        public bool ReportedLive { get; }
+
+        /// <summary>Multicast streams of conversation messages; read-only once created.</summary>
         public List<StreamCandidate>? Streams { get; }
 
         public INamedTypeSymbol Type { get; }
@@ -1085,7 +1187,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
         public List<HeldCandidate>? Held { get; }
 
-        /// <summary>Members that can be shared mutable state; read-only after the symbol start, their states are thread-safe.</summary>
+        /// <summary>Members that can be shared mutable state; read-only once created, their states are thread-safe.</summary>
         public Dictionary<ISymbol, MemberState>? Members { get; }
 
         public LockedList<Call> Calls { get; } = new();

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Threading;
 using Isolation.Analyzers.Classification;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -40,7 +39,7 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => Analyze(c, isolation), OperationKind.VariableDeclarator);
-            start.RegisterSymbolStartAction(c => AnalyzeFields(c, isolation), SymbolKind.NamedType);
+            start.RegisterSymbolAction(c => AnalyzeFields(c, isolation), SymbolKind.NamedType);
         });
     }
 
@@ -49,7 +48,7 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
     /// no <c>_field.Dispose()</c>/<c>DisposeAsync()</c>/<c>Close()</c> and no <c>using (_field)</c> anywhere in the type. A field
     /// that is passed on, returned or assigned elsewhere may have another owner, and is not reported.
     /// </summary>
-    private static void AnalyzeFields(SymbolStartAnalysisContext context, IsolationContext isolation)
+    private static void AnalyzeFields(SymbolAnalysisContext context, IsolationContext isolation)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         if (type.TypeKind != TypeKind.Class || type.IsStatic || type.Locations.Length == 0 || !type.Locations[0].IsInSource)
@@ -74,7 +73,6 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            // Filled here, only read by the callbacks: a plain dictionary is safe for concurrent reads.
             fields ??= new Dictionary<IFieldSymbol, FieldOwnership>(SymbolEqualityComparer.Default);
             fields[field] = new FieldOwnership();
         }
@@ -84,14 +82,24 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        context.RegisterOperationAction(c => CollectFieldUse(c, types, fields), OperationKind.FieldReference);
-        context.RegisterOperationAction(c => CollectFieldInitializer(c, types, fields), OperationKind.FieldInitializer);
-        context.RegisterSymbolEndAction(c => ReportFields(c, types, fields));
+        // The few types with a session field walk their own code (TypeCode: no symbol-start action).
+        TypeCode.ForEachOperation(context.Compilation, type, (operation, _) =>
+        {
+            switch (operation)
+            {
+                case IFieldReferenceOperation reference:
+                    CollectFieldUse(reference, types, fields);
+                    break;
+                case IFieldInitializerOperation initializer:
+                    CollectFieldInitializer(initializer, types, fields);
+                    break;
+            }
+        }, context.CancellationToken);
+        ReportFields(context, types, fields);
     }
 
-    private static void CollectFieldInitializer(OperationAnalysisContext context, KnownTypes types, Dictionary<IFieldSymbol, FieldOwnership> fields)
+    private static void CollectFieldInitializer(IFieldInitializerOperation initializer, KnownTypes types, Dictionary<IFieldSymbol, FieldOwnership> fields)
     {
-        var initializer = (IFieldInitializerOperation)context.Operation;
         var created = initializer.Value.Unwrap();
         if (!IsSessionCreation(created, types))
         {
@@ -107,9 +115,8 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static void CollectFieldUse(OperationAnalysisContext context, KnownTypes types, Dictionary<IFieldSymbol, FieldOwnership> fields)
+    private static void CollectFieldUse(IFieldReferenceOperation reference, KnownTypes types, Dictionary<IFieldSymbol, FieldOwnership> fields)
     {
-        var reference = (IFieldReferenceOperation)context.Operation;
         if (reference.Instance is not IInstanceReferenceOperation || !fields.TryGetValue(reference.Field.OriginalDefinition, out var ownership))
         {
             return;
@@ -252,15 +259,11 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
 
     private sealed class FieldOwnership
     {
-        private int _created;
-        private int _disposed;
-        private int _escapes;
+        public bool Created { get; set; }
 
-        public bool Created { get => Volatile.Read(ref _created) != 0; set => Volatile.Write(ref _created, value ? 1 : 0); }
+        public bool Disposed { get; set; }
 
-        public bool Disposed { get => Volatile.Read(ref _disposed) != 0; set => Volatile.Write(ref _disposed, value ? 1 : 0); }
-
-        public bool Escapes { get => Volatile.Read(ref _escapes) != 0; set => Volatile.Write(ref _escapes, value ? 1 : 0); }
+        public bool Escapes { get; set; }
     }
 
     private static bool IsSessionCreation(IOperation operation, KnownTypes types)
