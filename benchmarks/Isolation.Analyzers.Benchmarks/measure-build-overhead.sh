@@ -9,6 +9,12 @@
 # With ISOLATION_VARIANTS, each round builds without the analyzer and then with each variant in turn (one alternating
 # run for a before/after), every build with ReportAnalyzer, and prints per variant the median CPU time, its overhead
 # over no analyzer, and the median isolation callback time as a share of the build's CPU time.
+# ISOLATION_SERVER=1 (with ISOLATION_VARIANTS) builds through the compiler server, as a plain `dotnet build` and the IDE
+# do, and counts the server's own CPU time per build, after three alternating warm-up builds each; it stops a running
+# compiler server first, and nothing else may build on the machine meanwhile. ISOLATION_PROFILE=1 (needs perf) also
+# samples the server during every build and prints, per variant, the share of the samples under the isolation
+# analyzers' callbacks, under the rest of the analyzer driver, and all samples over the compiler's own work
+# (profile-share.py): shares of one build's own samples, which a shared machine's changing speed moves far less.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -64,11 +70,58 @@ timed() {
 
 if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
   read -r -a variants <<< "$ISOLATION_VARIANTS"
+  if [[ -n "${ISOLATION_SERVER:-}" ]]; then
+    # The compiler server of this SDK, started afresh by the first build so that it has this script's environment.
+    dotnet build-server shutdown --vbcscompiler >/dev/null 2>&1 || true
+    if [[ -n "${ISOLATION_PROFILE:-}" ]]; then
+      command -v perf >/dev/null || { echo "measure-build-overhead: ISOLATION_PROFILE needs perf (apt-get install linux-perf)" >&2; exit 1; }
+      # Named frames for JIT-compiled code, and no precompiled code without names (after the warm-up builds the hot
+      # code is JIT-compiled at tier 1 either way).
+      export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 DOTNET_ReadyToRun=0
+    fi
+  fi
+  server_pid() { pgrep -f 'VBCSCompiler' | head -1 || true; }
+  server_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  # One build through the compiler server: prints "user 0" in seconds, the server's own CPU time during the build (the
+  # first build, which starts the server, prints 0). With ISOLATION_PROFILE, also writes the split of the server's CPU
+  # samples during the build (profile-share.py) to $work/share.
+  server_build() {
+    local pid before after recorder=""
+    pid=$(server_pid)
+    if [[ -n "$pid" ]]; then
+      before=$(server_ticks "$pid")
+      if [[ -n "${ISOLATION_PROFILE:-}" ]]; then
+        perf record -q -e cpu-clock -F 499 --call-graph fp,2000 -p "$pid" -o "$work/perf.data" >/dev/null 2>&1 &
+        recorder=$!
+        sleep 0.5
+      fi
+    fi
+    dotnet build --no-restore --no-incremental -nologo -v:d -nr:false -p:UseSharedCompilation=true \
+      -p:ReportAnalyzer=true -p:WithIsolation="$1" -p:IsolationAnalyzer="$2" >"$3" 2>&1 || true
+    if [[ -z "$pid" ]]; then
+      echo "0 0"
+      return
+    fi
+    if [[ "$(server_pid)" != "$pid" ]]; then
+      echo "measure-build-overhead: the compiler server restarted during a build (another build on this machine?); nothing measured" >&2
+      exit 1
+    fi
+    after=$(server_ticks "$pid")
+    if [[ -n "$recorder" ]]; then
+      kill -INT "$recorder"; wait "$recorder" || true
+      perf script -i "$work/perf.data" -F comm,tid,ip,sym 2>/dev/null | python3 "$here/profile-share.py" > "$work/share"
+    fi
+    echo "$after $before $(getconf CLK_TCK)" | awk '{printf "%.2f 0\n", ($1 - $2) / $3}'
+  }
   # One build with ReportAnalyzer: prints "cpu isolation_callback_seconds sdk_callback_seconds iso004_callback_seconds".
   measured() {
     local TIMEFORMAT='%U %S' log="$work/build.log" t
-    t=$( { time dotnet build --no-restore --no-incremental -nologo -v:d -nr:false -p:UseSharedCompilation=false \
-      -p:ReportAnalyzer=true -p:WithIsolation="$1" -p:IsolationAnalyzer="$2" >"$log" 2>&1 || true; } 2>&1 )
+    if [[ -n "${ISOLATION_SERVER:-}" ]]; then
+      t=$(server_build "$1" "$2" "$log")
+    else
+      t=$( { time dotnet build --no-restore --no-incremental -nologo -v:d -nr:false -p:UseSharedCompilation=false \
+        -p:ReportAnalyzer=true -p:WithIsolation="$1" -p:IsolationAnalyzer="$2" >"$log" 2>&1 || true; } 2>&1 )
+    fi
     if ! grep -q "Build succeeded" "$log"; then
       grep -m3 " error " "$log" >&2 || true
       echo "measure-build-overhead: the build with analyzer '$2' failed (log above); nothing measured" >&2
@@ -89,15 +142,25 @@ if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
     echo "$t" | awk -v iso="${iso:-0}" -v sdk="$sdk" -v a="${iso004:-0}" '{printf "%.2f %.3f %.3f %.3f\n", $1 + $2, iso, sdk, a}'
   }
   sed -i 's|<Analyzer Include="[^"]*" />|<Analyzer Include="$(IsolationAnalyzer)" />|' "$work/Large.csproj"
-  measured false none >/dev/null
-  for v in "${variants[@]}"; do measured true "${v#*=}" >/dev/null; done
-  declare -A cpu iso sdk agent
+  # Warm-up, alternating: one build each, or three through the server (its JIT has to reach tier 1 for both).
+  warmups=$([[ -n "${ISOLATION_SERVER:-}" ]] && echo 3 || echo 1)
+  for ((i = 0; i < warmups; i++)); do
+    measured false none >/dev/null
+    for v in "${variants[@]}"; do measured true "${v#*=}" >/dev/null; done
+  done
+  declare -A cpu iso sdk agent shares
+  # With a profile: per build, the isolation callbacks' and the driver's shares of the samples and all samples over
+  # the compiler's own (that work is the same in every build, so the ratio does not move with the machine's speed).
+  share() {
+    [[ -n "${ISOLATION_PROFILE:-}" ]] || return 0
+    shares[$1]+="$(awk '{printf "%.4f,%.4f,%.4f", $4, $8, 1 / $10}' "$work/share") "
+  }
   for ((i = 0; i < rounds; i++)); do
     # Measured in this shell, not in a process substitution, so a failed build ends the script.
-    measured false none > "$work/measured"; read -r c _ _ _ < "$work/measured"; cpu[none]+="$c "
+    measured false none > "$work/measured"; read -r c _ _ _ < "$work/measured"; cpu[none]+="$c "; share none
     for v in "${variants[@]}"; do
       measured true "${v#*=}" > "$work/measured"; read -r c a s g < "$work/measured"
-      cpu[${v%%=*}]+="$c "; iso[${v%%=*}]+="$a "; sdk[${v%%=*}]+="$s "; agent[${v%%=*}]+="$g "
+      cpu[${v%%=*}]+="$c "; iso[${v%%=*}]+="$a "; sdk[${v%%=*}]+="$s "; agent[${v%%=*}]+="$g "; share "${v%%=*}"
     done
   done
   median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -110,6 +173,17 @@ if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
       "isolation callbacks ${iso[$name]} median $a s = $(echo "scale=2; $a * 100 / $m" | bc)% of build cpu;" \
       "ISO004 (AgentCreationAnalyzer) ${agent[$name]} median $g s = $(echo "scale=2; $g * 100 / $m" | bc)%; SDK analyzers median $s s"
   done
+  if [[ -n "${ISOLATION_PROFILE:-}" ]]; then
+    column() { local n=$1; shift; printf '%s\n' "$@" | cut -d, -f"$n"; }
+    base_ratio=$(median $(column 3 ${shares[none]}))
+    echo "profile (per build: isolation share, driver share, samples over the compiler's own): none ${shares[none]}"
+    for v in "${variants[@]}"; do
+      name=${v%%=*}
+      echo "$name: ${shares[$name]}; median isolation callbacks $(median $(column 1 ${shares[$name]})) of the samples," \
+        "driver $(median $(column 2 ${shares[$name]})) (none $(median $(column 2 ${shares[none]})))," \
+        "samples over the compiler's own $(median $(column 3 ${shares[$name]})) (none $base_ratio)"
+    done
+  fi
   exit 0
 fi
 

@@ -19,11 +19,13 @@ internal sealed class TypeClassifier
     private readonly ConcurrentDictionary<ITypeSymbol, RequestScopedKind> _kinds = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ITypeSymbol, HeldState> _held = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<INamedTypeSymbol, DefinitionInfo> _definitions = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<INamedTypeSymbol, bool> _safeByDesign = new(SymbolEqualityComparer.Default);
 
     // Cached delegates: a lambda capturing 'this' would allocate on every cache lookup.
     private readonly Func<ITypeSymbol, RequestScopedKind> _computeKind;
     private readonly Func<ITypeSymbol, HeldState> _computeHeldState;
     private readonly Func<INamedTypeSymbol, DefinitionInfo> _computeDefinition;
+    private readonly Func<INamedTypeSymbol, bool> _computeSafeByDesign;
 
     public TypeClassifier(KnownTypes types, IsolationConfiguration configuration)
     {
@@ -32,6 +34,7 @@ internal sealed class TypeClassifier
         _computeKind = t => ComputeKind((INamedTypeSymbol)t);
         _computeHeldState = t => ComputeHeldState(t, 0);
         _computeDefinition = ComputeDefinitionInfo;
+        _computeSafeByDesign = t => SharedStateWrites.IsSafeByDesign(t, _types);
     }
 
     public KnownTypes Types => _types;
@@ -52,6 +55,14 @@ internal sealed class TypeClassifier
 
         return _held.GetOrAdd(type, _computeHeldState);
     }
+
+    /// <summary>
+    /// Whether reassigning a member of this type is not shared mutable state by design
+    /// (<see cref="SharedStateWrites.IsSafeByDesign"/>), asked once per generic definition: the answer does not depend on
+    /// type arguments, and the check reads the type's interfaces, which Roslyn hands out as a new array on every call.
+    /// </summary>
+    public bool IsSafeByDesign(ITypeSymbol type)
+        => type is INamedTypeSymbol named ? _safeByDesign.GetOrAdd(named.OriginalDefinition, _computeSafeByDesign) : SharedStateWrites.IsSafeByDesign(type, _types);
 
     /// <summary>
     /// A collection whose contents can change: it is or implements <c>ICollection&lt;T&gt;</c> and is not an array, an

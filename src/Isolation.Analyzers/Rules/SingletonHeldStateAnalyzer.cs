@@ -462,7 +462,7 @@ public sealed class SingletonHeldStateAnalyzer : DiagnosticAnalyzer
 
             var heldState = classifier.GetHeldState(field.Type);
             var collection = heldState.IsNone && SharedStateWrites.IsUnsynchronizedCollection(field.Type, classifier);
-            var assignable = heldState.IsNone && !field.IsVolatile && !SharedStateWrites.IsSafeByDesign(field.Type, types)
+            var assignable = heldState.IsNone && !field.IsVolatile && !classifier.IsSafeByDesign(field.Type)
                 && (property is null ? !field.IsReadOnly : property.SetMethod is { IsInitOnly: false });
             if (heldState.IsNone && !collection && !assignable)
             {

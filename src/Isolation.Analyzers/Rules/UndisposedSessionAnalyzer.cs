@@ -61,14 +61,15 @@ public sealed class UndisposedSessionAnalyzer : DiagnosticAnalyzer
         Dictionary<IFieldSymbol, FieldOwnership>? fields = null;
         foreach (var member in type.GetMembers())
         {
-            if (member is not IFieldSymbol { IsStatic: false, IsConst: false, IsImplicitlyDeclared: false } field || field.Type.TypeKind == TypeKind.Error
-                || !(field.Type.IsAssignableTo(types.IDisposable) || field.Type.IsAssignableTo(types.IAsyncDisposable)))
+            if (member is not IFieldSymbol { IsStatic: false, IsConst: false, IsImplicitlyDeclared: false } field || field.Type.TypeKind == TypeKind.Error)
             {
                 continue;
             }
 
+            // The classification is cached per type; the disposability check (the type's interfaces) only for sessions.
             classifier ??= isolation.GetClassifier(context.Options, type.Locations[0].SourceTree);
-            if (classifier.Classify(field.Type) != RequestScopedKind.Session)
+            if (classifier.Classify(field.Type) != RequestScopedKind.Session
+                || !(field.Type.IsAssignableTo(types.IDisposable) || field.Type.IsAssignableTo(types.IAsyncDisposable)))
             {
                 continue;
             }
