@@ -82,11 +82,12 @@ if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
   fi
   server_pid() { pgrep -f 'VBCSCompiler' | head -1 || true; }
   server_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-  # One build through the compiler server: prints "user 0" in seconds, the server's own CPU time during the build (the
-  # first build, which starts the server, prints 0). With ISOLATION_PROFILE, also writes the split of the server's CPU
+  # One build through the compiler server: prints "seconds 0", the server's own CPU time during the build (the first
+  # build, which starts the server, prints 0). With ISOLATION_PROFILE, also writes the split of the server's CPU
   # samples during the build (profile-share.py) to $work/share.
   server_build() {
     local pid before after recorder=""
+    rm -f "$work/share"
     pid=$(server_pid)
     if [[ -n "$pid" ]]; then
       before=$(server_ticks "$pid")
@@ -153,6 +154,7 @@ if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
   # the compiler's own (that work is the same in every build, so the ratio does not move with the machine's speed).
   share() {
     [[ -n "${ISOLATION_PROFILE:-}" ]] || return 0
+    [[ -s "$work/share" ]] || { echo "measure-build-overhead: no profile of the last build (perf record or perf script failed)" >&2; exit 1; }
     shares[$1]+="$(awk '{printf "%.4f,%.4f,%.4f", $4, $8, 1 / $10}' "$work/share") "
   }
   for ((i = 0; i < rounds; i++)); do
