@@ -24,12 +24,15 @@ internal sealed class ConversationPayloads
 
     private readonly KnownTypes _types;
     private readonly ConcurrentDictionary<ITypeSymbol, Payload> _cache = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<INamedTypeSymbol, bool> _implementsSubject = new(SymbolEqualityComparer.Default);
     private readonly Func<ITypeSymbol, Payload> _classify;
+    private readonly Func<INamedTypeSymbol, bool> _computeImplementsSubject;
 
     public ConversationPayloads(KnownTypes types)
     {
         _types = types;
         _classify = Classify;
+        _computeImplementsSubject = definition => FindSubject(definition, _types.ObservableSubject!) is not null;
     }
 
     /// <summary>False when the compilation references no chat message, agent output or role type: nothing can be one.</summary>
@@ -68,11 +71,20 @@ internal sealed class ConversationPayloads
             return named.TypeArguments[0];
         }
 
-        foreach (var implemented in named.AllInterfaces)
+        // Asked of the generic definition first, once: a constructed type's interfaces are substituted (new symbols) on
+        // first use, which is wasted on the lists and dictionaries that make up almost every generic member type.
+        return _implementsSubject.GetOrAdd(named.OriginalDefinition, _computeImplementsSubject)
+            ? FindSubject(named, subject)?.TypeArguments[0]
+            : null;
+    }
+
+    private static INamedTypeSymbol? FindSubject(INamedTypeSymbol type, INamedTypeSymbol subject)
+    {
+        foreach (var implemented in type.AllInterfaces)
         {
             if (SymbolEqualityComparer.Default.Equals(implemented.OriginalDefinition, subject))
             {
-                return implemented.TypeArguments[0];
+                return implemented;
             }
         }
 
