@@ -73,6 +73,12 @@ if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
   if [[ -n "${ISOLATION_SERVER:-}" ]]; then
     # The compiler server of this SDK, started afresh by the first build so that it has this script's environment.
     dotnet build-server shutdown --vbcscompiler >/dev/null 2>&1 || true
+    # The shutdown returns before the old server has exited; a build meanwhile would start a second one.
+    for ((i = 0; i < 60 && $(pgrep -fc 'VBCSCompiler' || true) > 0; i++)); do sleep 1; done
+    if pgrep -f 'VBCSCompiler' >/dev/null; then
+      echo "measure-build-overhead: a compiler server is still running after a minute (another build on this machine?); nothing measured" >&2
+      exit 1
+    fi
     if [[ -n "${ISOLATION_PROFILE:-}" ]]; then
       command -v perf >/dev/null || { echo "measure-build-overhead: ISOLATION_PROFILE needs perf (apt-get install linux-perf)" >&2; exit 1; }
       # Named frames for JIT-compiled code, and no precompiled code without names (after the warm-up builds the hot
@@ -80,7 +86,8 @@ if [[ -n "${ISOLATION_VARIANTS:-}" ]]; then
       export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 DOTNET_ReadyToRun=0
     fi
   fi
-  server_pid() { pgrep -f 'VBCSCompiler' | head -1 || true; }
+  # The newest: one that is still exiting after the shutdown above must not be taken for the one the builds use.
+  server_pid() { pgrep -n -f 'VBCSCompiler' || true; }
   server_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   # One build through the compiler server: prints "seconds 0", the server's own CPU time during the build (the first
   # build, which starts the server, prints 0). With ISOLATION_PROFILE, also writes the split of the server's CPU
